@@ -1,0 +1,35 @@
+# `make run` and `make test` set everything up themselves: a .venv is created and filled when missing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+## run: a full curriculum run on the embedded defaults (configs/default.yaml)
+run: $(STAMP)
+	$(BIN)/curriculum run
+
+## test: the test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: generation and validation benchmarks
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .prefect data/runs data/curriculum.duckdb

@@ -1,0 +1,167 @@
+"""The `curriculum` command: a thin veneer over the library; every failure is one line and an exit code.
+
+Exit codes: 0 ok, 1 a check failed (validation), 2 bad input (config, skill, file, data dir, learner).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from curriculum.errors import CurriculumError, InputFileError, UnknownLearner
+
+LEARNER_KINDS = ("local",)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"curriculum: error: {message}\n")
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a curriculum through the Prefect flow, then say where the results are."""
+    from curriculum.config import load_config
+    from curriculum.store import Store
+
+    if args.learner is not None and args.learner not in LEARNER_KINDS:
+        raise UnknownLearner(f"unknown learner {args.learner!r}; known: {', '.join(LEARNER_KINDS)}")
+    config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir, learner_kind=args.learner)
+    Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.curriculum_flow import curriculum_run
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        run_id = curriculum_run(config)
+    data = Path(config.data_dir)
+    print(
+        f"\nRun {run_id} finished.\n"
+        f"  catalogue:  {data / 'curriculum.duckdb'}   (duckdb {data / 'curriculum.duckdb'})\n"
+        f"  tier files: {data / 'runs' / run_id}/\n"
+        f"  inspect:    curriculum inspect --data-dir {data} --run {run_id}\n"
+        f"  Prefect UI: prefect server start   (then open http://127.0.0.1:4200/runs)"
+    )
+    return 0
+
+
+def cmd_skills(args: argparse.Namespace) -> int:
+    """Print every registered skill with its knobs and an example at levels 1 and 5."""
+    import numpy as np
+
+    from curriculum.skills import REGISTRY
+
+    rows = []
+    for name in sorted(REGISTRY, key=lambda n: (REGISTRY[n].domain, n)):
+        skill = REGISTRY[name]
+        examples = []
+        for level in (1, 5):
+            item = skill.generate(np.random.default_rng(level), level)
+            examples.append(f"{item['question']} -> {item['answer']}")
+        rows.append((name, skill.domain, ", ".join(skill.knobs), *examples))
+    widths = [max(len(r[i]) for r in rows + [("skill", "domain", "knobs", "", "")]) for i in range(3)]
+    head = ("skill", "domain", "knobs")
+    print("  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  example (level 1 | level 5)")
+    for r in rows:
+        ex = " | ".join(e if len(e) <= 70 else e[:67] + "..." for e in r[3:])
+        print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + ex)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Generate n items of one skill and level (both splits) into a Parquet file."""
+    from curriculum.generate import generate_items
+    from curriculum.skills import get_skill
+
+    get_skill(args.skill)
+    out = Path(args.output)
+    if out.parent and not out.parent.exists():
+        raise InputFileError(f"cannot write {out}: directory {out.parent} does not exist")
+    items = generate_items(args.skill, args.level, args.n, args.seed)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        items.write_parquet(tmp)
+        os.replace(tmp, out)
+    except OSError as err:
+        raise InputFileError(f"cannot write {out}: {err.strerror or err}") from None
+    print(f"wrote {items.height} items ({args.skill}, level {args.level}) to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a Parquet file of items with a suite; exit 1 when an expectation fails."""
+    from curriculum.validation import load_suite, read_items, validate_items
+
+    load_suite(args.suite)
+    items = read_items(args.file)
+    report = validate_items(items, suite=args.suite)
+    total, failed = report.results.height, report.failures().height
+    if report.success:
+        print(f"{args.file}: passed {total} expectations on {items.height} items ({report.suite})")
+        return 0
+    print(f"{args.file}: FAILED {failed} of {total} expectations on {items.height} items ({report.suite})")
+    for line in report.describe_failures():
+        print(f"  - {line}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(prog="curriculum", description="Tiered curriculum learning on Prefect.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+
+    run = sub.add_parser("run", help="run a curriculum (Prefect flow) on a config")
+    run.add_argument("--config", type=Path, help="run config YAML (default: configs/default.yaml)")
+    run.add_argument("--tiers", type=positive_int, help="number of tiers")
+    run.add_argument("--seed", type=int, help="run seed")
+    run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
+    run.add_argument("--learner", help="learner kind: local")
+    run.set_defaults(func=cmd_run)
+
+    skills = sub.add_parser("skills", help="list the skills with examples")
+    skills.set_defaults(func=cmd_skills)
+
+    gen = sub.add_parser("generate", help="generate items of one skill and level to Parquet")
+    gen.add_argument("--skill", required=True)
+    gen.add_argument("--level", type=positive_int, required=True)
+    gen.add_argument("-n", type=positive_int, required=True, help="number of items")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("-o", "--output", required=True, help="output .parquet file")
+    gen.set_defaults(func=cmd_generate)
+
+    val = sub.add_parser("validate", help="validate a Parquet file of items (exit 1 on failure)")
+    val.add_argument("file", type=Path)
+    val.add_argument("--suite", default="tier", help="suite name in expectations/ (default: tier)")
+    val.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `curriculum` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CurriculumError as err:
+        print(f"curriculum: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("curriculum: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""A run's config: YAML -> pydantic models, validated at the door with errors that name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from curriculum.errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SkillConfig(Strict):
+    name: str
+    start_level: int = Field(1, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def known_skill(cls, name: str) -> str:
+        from curriculum.skills import get_skill
+
+        return get_skill(name).name  # raises UnknownSkill with suggestions
+
+
+class MixConfig(Strict):
+    """Shares of a skill's training items by role (Zaremba & Sutskever's "combined" curriculum)."""
+
+    frontier: float = Field(0.5, ge=0)
+    stretch: float = Field(0.1, ge=0)
+    replay: float = Field(0.25, ge=0)
+    uniform: float = Field(0.15, ge=0)
+
+    @model_validator(mode="after")
+    def sums_to_one(self) -> MixConfig:
+        total = self.frontier + self.stretch + self.replay + self.uniform
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"mix shares must sum to 1, got {total:g}")
+        return self
+
+
+class TierConfig(Strict):
+    train_items_per_skill: int = Field(600, ge=1)
+    eval_items_per_level: int = Field(60, ge=1)
+    mix: MixConfig = MixConfig()
+
+
+class PolicyConfig(Strict):
+    promote_at: float = Field(0.85, gt=0, le=1)
+    demote_below: float = Field(0.4, ge=0, lt=1)
+    probes_to_promote: int = Field(1, ge=1)
+    probes_to_demote: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def ordered(self) -> PolicyConfig:
+        if self.demote_below >= self.promote_at:
+            raise ValueError("demote_below must be below promote_at")
+        return self
+
+
+class ModelConfig(Strict):
+    n_layer: int = Field(2, ge=1)
+    n_head: int = Field(4, ge=1)
+    n_embd: int = Field(128, ge=8)
+    block_size: int = Field(64, ge=16)
+
+    @model_validator(mode="after")
+    def heads_divide(self) -> ModelConfig:
+        if self.n_embd % self.n_head:
+            raise ValueError("n_embd must be a multiple of n_head")
+        return self
+
+
+class LearnerConfig(Strict):
+    kind: Literal["local"] = "local"
+    steps_per_tier: int = Field(400, ge=1)
+    batch_size: int = Field(64, ge=1)
+    learning_rate: float = Field(3e-3, gt=0)
+    replay_share: float = Field(0.3, ge=0, le=1)  # of each batch, drawn from earlier tiers' train items
+    device: str = "auto"
+    threads: int = Field(0, ge=0)  # 0 = torch's default
+    model: ModelConfig = ModelConfig()
+
+
+class ValidationConfig(Strict):
+    max_attempts: int = Field(3, ge=1)
+
+
+class RunConfig(Strict):
+    name: str = "curriculum"
+    seed: int = 0
+    tiers: int = Field(5, ge=1)
+    data_dir: Path = Path("data")
+    skills: list[SkillConfig] = Field(min_length=1)
+    tier: TierConfig = TierConfig()
+    policy: PolicyConfig = PolicyConfig()
+    learner: LearnerConfig = LearnerConfig()
+    validation: ValidationConfig = ValidationConfig()
+
+    @field_validator("skills")
+    @classmethod
+    def distinct(cls, skills: list[SkillConfig]) -> list[SkillConfig]:
+        names = [s.name for s in skills]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"skills listed twice: {', '.join(dupes)}")
+        return skills
+
+
+def _first_error(err: ValidationError) -> str:
+    e = err.errors()[0]
+    where = ".".join(str(p) for p in e["loc"]) or "config"
+    msg = e["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}"
+
+
+def parse_config(raw: object, source: str = "config") -> RunConfig:
+    """Validate a mapping into a RunConfig; errors become one ConfigError line naming the field."""
+    from curriculum.errors import UnknownSkill
+
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    try:
+        return RunConfig.model_validate(raw)
+    except UnknownSkill:
+        raise
+    except ValidationError as err:
+        cause = next((e.get("ctx", {}).get("error") for e in err.errors() if e.get("ctx")), None)
+        if isinstance(cause, UnknownSkill):
+            raise cause from None
+        raise ConfigError(f"{source}: {_first_error(err)}") from None
+
+
+def load_config(path: Path | str | None = None, **overrides: object) -> RunConfig:
+    """Read YAML (the embedded default when path is None) and apply top-level overrides."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "learner_kind":
+            raw.setdefault("learner", {})["kind"] = value
+        else:
+            raw[key] = value
+    return parse_config(raw, str(path))

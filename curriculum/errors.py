@@ -1,0 +1,33 @@
+"""One small exception class per failure mode; the CLI maps each to one line and exit 2."""
+
+
+class CurriculumError(Exception):
+    """Base class: a user-facing failure with a one-line message."""
+
+    exit_code = 2
+
+
+class ConfigError(CurriculumError):
+    """The run config is missing, malformed or inconsistent."""
+
+
+class UnknownSkill(CurriculumError):
+    """A skill name that is not in the registry."""
+
+
+class UnknownLearner(CurriculumError):
+    """A learner kind that does not exist."""
+
+
+class DataDirError(CurriculumError):
+    """The data directory cannot be created or written."""
+
+
+class InputFileError(CurriculumError):
+    """An input file is missing, unreadable or not in the expected format."""
+
+
+class TierRejected(CurriculumError):
+    """A tier failed validation more times than the config allows."""
+
+    exit_code = 1

@@ -1,0 +1,258 @@
+"""A small char-level decoder-only transformer (nanoGPT-shaped) that learns question -> answer.
+
+Items are encoded as `question + " " + answer + "\\n"`; the loss covers only the answer and its end mark.
+Evaluation is greedy decoding with exact match, batched by prompt length.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from tqdm import tqdm
+
+PAD, EOS = 0, 1
+_CHARS = [chr(c) for c in range(32, 127)]
+STOI = {ch: i + 2 for i, ch in enumerate(_CHARS)}
+ITOS = {i: ch for ch, i in STOI.items()} | {EOS: "\n"}
+VOCAB_SIZE = len(_CHARS) + 2
+UNKNOWN = STOI["?"]
+
+
+def encode(text: str) -> list[int]:
+    return [STOI.get(ch, UNKNOWN) for ch in text]
+
+
+def decode(ids: list[int]) -> str:
+    return "".join(ITOS.get(i, "?") for i in ids)
+
+
+@dataclass(frozen=True)
+class TinyGPTConfig:
+    vocab_size: int = VOCAB_SIZE
+    block_size: int = 64
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 128
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, cfg: TinyGPTConfig) -> None:
+        super().__init__()
+        assert cfg.n_embd % cfg.n_head == 0
+        self.n_head = cfg.n_head
+        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+        self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: TinyGPTConfig) -> None:
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
+        self.attn = SelfAttention(cfg)
+        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class TinyGPT(nn.Module):
+    def __init__(self, cfg: TinyGPTConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.tok = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.pos = nn.Embedding(cfg.block_size, cfg.n_embd)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        B, T = idx.shape  # (B, T) token ids
+        x = self.tok(idx) + self.pos(torch.arange(T, device=idx.device))
+        for block in self.blocks:
+            x = block(x)
+        logits = self.head(self.ln_f(x))  # (B, T, vocab)
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        return logits, loss
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def lr_at(step: int, total: int, base: float) -> float:
+    """Linear warmup over 5% of the tier's steps, then cosine decay to 10% of base."""
+    warmup = max(1, total // 20)
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def make_batch(prompts: list[list[int]], answers: list[list[int]], block: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded (B, T) inputs and targets; targets are -1 except on answer chars and EOS."""
+    seqs, starts = [], []
+    for p, a in zip(prompts, answers):
+        keep = max(0, len(p) + len(a) + 1 - (block + 1))
+        p = p[keep:]  # drop the oldest prompt chars when the item does not fit
+        seqs.append(p + a + [EOS])
+        starts.append(len(p))
+    T = min(block + 1, max(len(s) for s in seqs))
+    x = torch.full((len(seqs), T - 1), PAD, dtype=torch.long)
+    y = torch.full((len(seqs), T - 1), -1, dtype=torch.long)
+    for i, (s, start) in enumerate(zip(seqs, starts)):
+        s = s[:T]
+        x[i, : len(s) - 1] = torch.tensor(s[:-1])
+        y[i, start - 1 : len(s) - 1] = torch.tensor(s[start:])
+    return x, y
+
+
+def prompt_of(question: str) -> list[int]:
+    return encode(question + " ")
+
+
+class LocalLearner:
+    """The built-in learner: a TinyGPT trained across tiers, checkpointed after each tier."""
+
+    def __init__(self, config: Any, workdir: Path, seed: int) -> None:
+        self.config = config
+        self.path = Path(workdir) / "learner.pt"
+        self.seed = seed
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        want = config.device
+        self.device = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else want
+        self.model_cfg = TinyGPTConfig(**config.model.model_dump())
+        torch.manual_seed(seed)
+        self.model = TinyGPT(self.model_cfg).to(self.device)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+        self.steps_done = 0
+        if self.path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        ckpt = torch.load(self.path, map_location=self.device, weights_only=False)
+        self.model.load_state_dict(ckpt["model"])
+        self.opt.load_state_dict(ckpt["optimizer"])
+        self.steps_done = ckpt["steps_done"]
+
+    def save(self) -> None:
+        """Checkpoint weights, optimizer, model args and step; written to a temp file, then renamed."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        torch.save(
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "model_args": asdict(self.model_cfg),
+                "steps_done": self.steps_done,
+                "config": self.config.model_dump(mode="json"),
+            },
+            tmp,
+        )
+        tmp.replace(self.path)
+
+    def train(
+        self,
+        items: pl.DataFrame,
+        replay: pl.DataFrame | None = None,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> dict[str, Any]:
+        cfg = self.config
+        fresh = items.filter(pl.col("split") == "train")
+        old = replay.filter(pl.col("split") == "train") if replay is not None else None
+        if fresh.height == 0:
+            raise ValueError("no train items in this tier")
+        encode_all = lambda f: ([prompt_of(q) for q in f["question"]], [encode(a) for a in f["answer"]])  # noqa: E731
+        fp, fa = encode_all(fresh)
+        op, oa = encode_all(old) if old is not None and old.height else ([], [])
+        rng = np.random.default_rng(self.seed * 7919 + self.steps_done)
+        n_old = int(round(cfg.batch_size * cfg.replay_share)) if op else 0
+        started, losses = time.perf_counter(), []
+        self.model.train()
+        total = cfg.steps_per_tier
+        bar = tqdm(range(total), desc="train", unit="step", leave=False, disable=None)
+        for step in bar:
+            for g in self.opt.param_groups:
+                g["lr"] = lr_at(step, total, cfg.learning_rate)
+            idx_new = rng.integers(0, len(fp), cfg.batch_size - n_old)
+            idx_old = rng.integers(0, len(op), n_old) if n_old else []
+            x, y = make_batch(
+                [fp[i] for i in idx_new] + [op[i] for i in idx_old],
+                [fa[i] for i in idx_new] + [oa[i] for i in idx_old],
+                self.model_cfg.block_size,
+            )
+            _, loss = self.model(x.to(self.device), y.to(self.device))
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            losses.append(loss.item())
+            if step % 25 == 0:
+                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+                if on_progress:
+                    on_progress(step / total)
+        bar.close()
+        self.steps_done += total
+        self.save()
+        if on_progress:
+            on_progress(1.0)
+        tail = losses[-max(1, total // 10) :]
+        return {
+            "steps": total,
+            "steps_done": self.steps_done,
+            "train_items": fresh.height,
+            "replay_items": old.height if old is not None else 0,
+            "final_loss": float(np.mean(tail)),
+            "seconds": time.perf_counter() - started,
+            "parameters": self.model.n_params(),
+        }
+
+    @torch.no_grad()
+    def answer(self, questions: list[str], max_new: int = 32) -> list[str]:
+        """Greedy decoding until EOS, batched by prompt length (no padding inside a batch)."""
+        self.model.eval()
+        block = self.model_cfg.block_size
+        out: list[str] = [""] * len(questions)
+        groups: dict[int, list[int]] = {}
+        prompts = [prompt_of(q)[-(block - 1) :] for q in questions]
+        for i, p in enumerate(prompts):
+            groups.setdefault(len(p), []).append(i)
+        for length, members in groups.items():
+            for start in range(0, len(members), 512):
+                chunk = members[start : start + 512]
+                idx = torch.tensor([prompts[i] for i in chunk], device=self.device)
+                done = torch.zeros(len(chunk), dtype=torch.bool, device=self.device)
+                generated = []
+                for _ in range(max_new):
+                    logits, _ = self.model(idx[:, -block:])
+                    nxt = logits[:, -1, :].argmax(-1)
+                    nxt = torch.where(done, torch.full_like(nxt, EOS), nxt)
+                    generated.append(nxt)
+                    done |= nxt == EOS
+                    if bool(done.all()):
+                        break
+                    idx = torch.cat([idx, nxt[:, None]], dim=1)
+                gen = torch.stack(generated, dim=1).tolist()
+                for i, row in zip(chunk, gen):
+                    row = row[: row.index(EOS)] if EOS in row else row
+                    out[i] = decode([t for t in row if t > EOS])
+        return out

@@ -1,0 +1,104 @@
+"""The skill contract: open-ended levels -> knobs -> items, plus a verifier for any answer.
+
+A skill generates a whole batch at once (numpy-vectorised where it pays); `generate` for a single item
+delegates to the batch, so there is one code path. Levels have no top: `params(level)` is a function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.errors import UnknownSkill
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Columns of generated items. `params` holds per-item knobs drawn; None means the level's knobs."""
+
+    questions: list[str]
+    answers: list[str]
+    params: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.questions) != len(self.answers):
+            raise ValueError("questions and answers differ in length")
+        if self.params is not None and len(self.params) != len(self.questions):
+            raise ValueError("params and questions differ in length")
+
+
+Verifier = Callable[[Mapping[str, Any], str], bool]
+Solver = Callable[[Mapping[str, Any]], str]
+BatchGenerator = Callable[[np.random.Generator, int, int], Batch]
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A skill family. `verify(item, answer)` must accept harmless formatting and reject wrong answers.
+
+    `solve(item)` (optional but expected) parses the question text back and computes the answer by a
+    method independent of the generator; validation uses it to prove every gold answer right.
+    """
+
+    name: str
+    domain: Literal["maths", "logic"]
+    description: str
+    params: Callable[[int], BaseModel]
+    generate_batch: BatchGenerator
+    verify: Verifier
+    solve: Solver | None = None  # re-derives the answer from the question alone, independently of generation
+    version: int = 1
+
+    @property
+    def generator_version(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def knobs(self) -> list[str]:
+        return list(type(self.params(1)).model_fields)
+
+    def generate(self, rng: np.random.Generator, level: int) -> dict[str, Any]:
+        """One item as a dict (question, answer, params); delegates to generate_batch."""
+        batch = self.generate_batch(rng, check_level(level), 1)
+        params = batch.params[0] if batch.params else self.params(level).model_dump()
+        return {"question": batch.questions[0], "answer": batch.answers[0], "params": params}
+
+    def params_json(self, level: int) -> str:
+        return json.dumps(self.params(level).model_dump(), sort_keys=True)
+
+
+REGISTRY: dict[str, Skill] = {}
+
+
+def register(skill: Skill) -> Skill:
+    """Add a skill to the registry; a duplicate name or a bad domain is a programming error."""
+    if skill.name in REGISTRY:
+        raise ValueError(f"skill {skill.name!r} registered twice")
+    if skill.domain not in ("maths", "logic"):
+        raise ValueError(f"skill {skill.name!r}: domain must be maths or logic, not {skill.domain!r}")
+    if not isinstance(skill.params(1), BaseModel):
+        raise TypeError(f"skill {skill.name!r}: params(level) must return a pydantic model")
+    REGISTRY[skill.name] = skill
+    return skill
+
+
+def check_level(level: int) -> int:
+    if not isinstance(level, int) or isinstance(level, bool) or level < 1:
+        raise ValueError(f"level must be an integer >= 1, got {level!r}")
+    return level
+
+
+def get_skill(name: str) -> Skill:
+    """Look a skill up by name, suggesting the closest names when it is unknown."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, REGISTRY, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(REGISTRY))}"
+        raise UnknownSkill(f"unknown skill {name!r}{hint}") from None

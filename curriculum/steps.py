@@ -1,0 +1,136 @@
+"""The steps of a curriculum run, as plain functions over a Store: what the Prefect tasks call.
+
+Each step reads what it needs from the catalogue and writes its result back before returning, so a
+step can be re-run after a crash and the flow passes only ids and paths between steps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curriculum.config import RunConfig
+from curriculum.generate import generate_tier
+from curriculum.learners import make_learner
+from curriculum.plan import TierPlan
+from curriculum.policy import decide, plan_tier, state_from_decisions
+from curriculum.skills import REGISTRY
+from curriculum.store import Store, new_run_id
+from curriculum.validation import ValidationReport, validate_items
+
+Progress = Callable[[float], None]
+
+
+def start_run(config: RunConfig, run_id: str | None = None) -> str:
+    """Create the catalogue if needed and record the run with its full config."""
+    store = Store(config.data_dir).init()
+    run_id = run_id or new_run_id()
+    store.start_run(run_id, config.name, config.seed, config.learner.kind, config.tiers, config.model_dump(mode="json"))
+    return run_id
+
+
+def run_dir(config: RunConfig, run_id: str) -> Path:
+    return Path(config.data_dir) / "runs" / run_id
+
+
+def next_plan(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> TierPlan:
+    """The plan for a tier from the controller state in `decisions`; a retry gets a fresh seed."""
+    store = Store(config.data_dir)
+    state = state_from_decisions(config, store.latest_levels(run_id))
+    plan = plan_tier(config, state, tier)
+    return TierPlan(plan.tier, plan.seed + 7_919 * (attempt - 1), plan.entries)
+
+
+def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> Path:
+    """Generate and store a tier's items; items already seen earlier in the run are not drawn again."""
+    store = Store(config.data_dir)
+    plan = next_plan(config, run_id, tier, attempt)
+    earlier = store.accepted_items(run_id, tier)
+    items = generate_tier(plan, exclude=set(earlier["item_id"].to_list()))
+    return store.write_tier(run_id, tier, attempt, plan.seed, plan.to_json(), items)
+
+
+def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> ValidationReport:
+    """Run the suite on a stored tier, record one row per expectation, mark the tier validated or rejected."""
+    store = Store(config.data_dir)
+    items = store.tier_items(run_id, tier, attempt)
+    plan = next_plan(config, run_id, tier, attempt)
+    earlier = store.accepted_items(run_id, tier)
+    report = validate_items(
+        items,
+        plan,
+        earlier_train=earlier.filter(pl.col("split") == "train")["item_id"].to_list(),
+        earlier_eval=earlier.filter(pl.col("split") == "eval")["item_id"].to_list(),
+    )
+    store.write_validations(run_id, tier, attempt, report.results)
+    store.set_tier_status(run_id, tier, attempt, "validated" if report.success else "rejected")
+    return report
+
+
+def train_step(config: RunConfig, run_id: str, tier: int, attempt: int, on_progress: Progress | None = None) -> dict[str, Any]:
+    """Train the learner on the tier's train items plus replay of every earlier accepted tier."""
+    store = Store(config.data_dir)
+    items = store.tier_items(run_id, tier, attempt)
+    replay = store.accepted_items(run_id, tier)
+    learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
+    stats = learner.train(items, replay if replay.height else None, on_progress=on_progress)
+    store.set_tier_status(run_id, tier, attempt, "trained", stats)
+    return stats
+
+
+def score(items: pl.DataFrame, predictions: list[str]) -> pl.DataFrame:
+    """Exact verification of each prediction by its skill's verifier."""
+    correct = []
+    for row, pred in zip(items.iter_rows(named=True), predictions):
+        skill = REGISTRY.get(row["skill"])
+        try:
+            correct.append(bool(skill is not None and skill.verify(row, pred)))
+        except Exception:
+            correct.append(False)
+    return items.select("item_id", "skill", "domain", "level", "source", "question", "answer").with_columns(
+        pl.Series("prediction", predictions, dtype=pl.String), pl.Series("correct", correct, dtype=pl.Boolean)
+    )
+
+
+def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
+    """Greedy answers on the tier's held-out items, scored and stored."""
+    store = Store(config.data_dir)
+    held = store.tier_items(run_id, tier, attempt).filter(pl.col("split") == "eval")
+    learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
+    scored = score(held, learner.answer(held["question"].to_list())).with_columns(
+        pl.lit(config.learner.kind).alias("learner")
+    )
+    store.write_evaluations(run_id, tier, scored)
+    store.set_tier_status(run_id, tier, attempt, "evaluated")
+    return scored
+
+
+def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
+    """Move each skill's frontier from this tier's probes; every decision is stored with its evidence."""
+    store = Store(config.data_dir)
+    state = state_from_decisions(config, store.latest_levels(run_id))
+    scored = store.query("SELECT * FROM evaluations WHERE run_id = ? AND tier = ?", [run_id, tier])
+    _, decisions = decide(config, state, scored)
+    store.write_decisions(run_id, tier, decisions)
+    store.set_tier_status(run_id, tier, attempt, "complete")
+    return decisions
+
+
+def tier_summary(decisions: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows for the per-tier table artifact: skill, level before/after, accuracy, action."""
+    return [
+        {
+            "skill": r["skill"],
+            "level": r["level_before"],
+            "accuracy": None if r["accuracy"] is None else round(r["accuracy"], 3),
+            "n_eval": r["n_eval"],
+            "next_level": r["level_after"],
+            "action": r["action"],
+            "accuracy_by_level": json.loads(r["evidence"])["accuracy_by_level"],
+        }
+        for r in decisions.iter_rows(named=True)
+    ]

@@ -1,0 +1,225 @@
+"""The DuckDB catalogue and the Parquet tier files: every run, tier, item, validation, evaluation, decision.
+
+The catalogue is opened for each write and closed straight after, so readers (the duckdb shell,
+`curriculum inspect`) can open it between writes. Each write is one transaction; Parquet files are
+written to a temp name and renamed, so a crash never leaves a half-written tier visible.
+The file is written in a storage format that the PyPI `duckdb-cli` (1.4/1.5) still reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from curriculum.errors import DataDirError
+
+CATALOGUE = "curriculum.duckdb"
+STORAGE_VERSION = "v1.4.0"  # readable by the duckdb CLI users install from PyPI
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "0001_initial",
+        """
+        CREATE TABLE runs (
+            run_id VARCHAR PRIMARY KEY, name VARCHAR, seed BIGINT, learner VARCHAR,
+            tiers_planned INTEGER, status VARCHAR, config JSON,
+            started_at TIMESTAMP, finished_at TIMESTAMP, message VARCHAR);
+        CREATE TABLE tiers (
+            run_id VARCHAR, tier INTEGER, attempt INTEGER, seed BIGINT, status VARCHAR,
+            plan JSON, items_path VARCHAR, n_items INTEGER, n_train INTEGER, n_eval INTEGER,
+            train_stats JSON, created_at TIMESTAMP, updated_at TIMESTAMP,
+            PRIMARY KEY (run_id, tier, attempt));
+        CREATE TABLE items (
+            run_id VARCHAR, tier INTEGER, attempt INTEGER,
+            item_id VARCHAR, skill VARCHAR, domain VARCHAR, level INTEGER, question VARCHAR,
+            answer VARCHAR, params JSON, source VARCHAR, split VARCHAR, seed BIGINT,
+            generator_version VARCHAR);
+        CREATE TABLE validations (
+            run_id VARCHAR, tier INTEGER, attempt INTEGER, suite VARCHAR, expectation VARCHAR,
+            "column" VARCHAR, success BOOLEAN, unexpected_count BIGINT, element_count BIGINT,
+            details JSON, validated_at TIMESTAMP);
+        CREATE TABLE evaluations (
+            run_id VARCHAR, tier INTEGER, item_id VARCHAR, skill VARCHAR, domain VARCHAR,
+            level INTEGER, source VARCHAR, question VARCHAR, answer VARCHAR, prediction VARCHAR,
+            correct BOOLEAN, learner VARCHAR, evaluated_at TIMESTAMP);
+        CREATE TABLE decisions (
+            run_id VARCHAR, tier INTEGER, skill VARCHAR, level_before INTEGER, level_after INTEGER,
+            action VARCHAR, rule VARCHAR, accuracy DOUBLE, n_eval INTEGER, evidence JSON,
+            reason VARCHAR, decided_at TIMESTAMP);
+        CREATE VIEW skill_accuracy AS
+            SELECT run_id, tier, skill, level, count(*) AS n, avg(correct::INTEGER) AS accuracy
+            FROM evaluations GROUP BY ALL;
+        CREATE VIEW level_trajectory AS
+            SELECT run_id, tier, skill, level_before, level_after, action, accuracy
+            FROM decisions ORDER BY run_id, skill, tier;
+        """,
+    ),
+]
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_run_id() -> str:
+    """Sortable by start time, unique across machines: 20261125-221500-1a2b3c."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+class Store:
+    """A data directory: `curriculum.duckdb` plus `runs/<run_id>/tier-NNN[-aK].parquet`."""
+
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / CATALOGUE
+
+    # -- set-up -------------------------------------------------------------------------------
+    def init(self) -> Store:
+        """Create the directory and apply pending migrations; safe to repeat."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.data_dir / f".write-test-{os.getpid()}"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as err:
+            raise DataDirError(f"data dir {self.data_dir} is not writable: {err.strerror or err}") from None
+        with self.connect() as con:
+            con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+            done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                con.execute("BEGIN")
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [name, now()])
+                con.execute("COMMIT")
+        return self
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; closed on exit so other processes can open the file."""
+        config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
+        con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+        with self.connect(read_only=True) as con:
+            return con.sql(sql, params=list(params)).pl()
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, run_id: str, name: str, seed: int, learner: str, tiers: int, config: Mapping[str, Any]) -> None:
+        with self.connect() as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', ?, ?, NULL, NULL)",
+                [run_id, name, seed, learner, tiers, json.dumps(config), now()],
+            )
+
+    def finish_run(self, run_id: str, status: str, message: str | None = None) -> None:
+        with self.connect() as con:
+            con.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
+                [status, now(), message, run_id],
+            )
+
+    # -- tiers --------------------------------------------------------------------------------
+    def tier_path(self, run_id: str, tier: int, attempt: int) -> Path:
+        suffix = "" if attempt == 1 else f"-a{attempt}"
+        return self.data_dir / "runs" / run_id / f"tier-{tier:03d}{suffix}.parquet"
+
+    def write_tier(self, run_id: str, tier: int, attempt: int, seed: int, plan_json: str, items: pl.DataFrame) -> Path:
+        """Parquet (temp + rename) and catalogue rows (one transaction): all of the tier or none."""
+        path = self.tier_path(run_id, tier, attempt)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".parquet.tmp")
+        items.write_parquet(tmp)
+        os.replace(tmp, path)
+        counts = items["split"].value_counts()
+        n = dict(zip(counts["split"].to_list(), counts["count"].to_list()))
+        rows = items.select(
+            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"), pl.all()
+        )
+        with self.connect() as con:
+            con.execute("BEGIN")
+            con.execute("DELETE FROM items WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
+            con.execute("DELETE FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
+            con.execute("INSERT INTO items SELECT * FROM rows")
+            con.execute(
+                "INSERT INTO tiers VALUES (?, ?, ?, ?, 'generated', ?, ?, ?, ?, ?, NULL, ?, ?)",
+                [run_id, tier, attempt, seed, plan_json, str(path), items.height, n.get("train", 0), n.get("eval", 0), now(), now()],
+            )
+            con.execute("COMMIT")
+        return path
+
+    def set_tier_status(self, run_id: str, tier: int, attempt: int, status: str, train_stats: Mapping | None = None) -> None:
+        with self.connect() as con:
+            con.execute(
+                "UPDATE tiers SET status = ?, updated_at = ?, train_stats = coalesce(?, train_stats)"
+                " WHERE run_id = ? AND tier = ? AND attempt = ?",
+                [status, now(), json.dumps(train_stats) if train_stats is not None else None, run_id, tier, attempt],
+            )
+
+    def tier_items(self, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
+        return pl.read_parquet(self.tier_path(run_id, tier, attempt))
+
+    def accepted_items(self, run_id: str, before_tier: int) -> pl.DataFrame:
+        """Items of every validated tier before `before_tier`: the replay pool and the leakage reference."""
+        from curriculum.items import ITEM_COLUMNS
+
+        cols = ", ".join(f"i.{c}" for c in ITEM_COLUMNS)
+        return self.query(
+            f"SELECT {cols} FROM items i JOIN tiers t USING (run_id, tier, attempt)"
+            " WHERE i.run_id = ? AND i.tier < ? AND t.status NOT IN ('generated', 'rejected')"
+            " ORDER BY i.tier, i.item_id",
+            [run_id, before_tier],
+        )
+
+    # -- results ------------------------------------------------------------------------------
+    def _insert(self, table: str, frame: pl.DataFrame, replace_where: tuple[str, list[Any]] | None = None) -> None:
+        with self.connect() as con:
+            con.execute("BEGIN")
+            if replace_where:
+                con.execute(f"DELETE FROM {table} WHERE {replace_where[0]}", replace_where[1])
+            if frame.height:
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+            con.execute("COMMIT")
+
+    def write_validations(self, run_id: str, tier: int, attempt: int, frame: pl.DataFrame) -> None:
+        rows = frame.select(
+            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"),
+            pl.all(), pl.lit(now()).alias("validated_at"),
+        )
+        self._insert("validations", rows, ("run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]))
+
+    def write_evaluations(self, run_id: str, tier: int, frame: pl.DataFrame) -> None:
+        rows = frame.select(
+            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.all(), pl.lit(now()).alias("evaluated_at")
+        )
+        self._insert("evaluations", rows, ("run_id = ? AND tier = ?", [run_id, tier]))
+
+    def write_decisions(self, run_id: str, tier: int, frame: pl.DataFrame) -> None:
+        rows = frame.select(
+            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.all(), pl.lit(now()).alias("decided_at")
+        )
+        self._insert("decisions", rows, ("run_id = ? AND tier = ?", [run_id, tier]))
+
+    def latest_levels(self, run_id: str) -> pl.DataFrame:
+        """Each skill's latest decision row (the controller's state lives in `decisions`)."""
+        return self.query(
+            "SELECT * FROM decisions WHERE run_id = ? QUALIFY row_number() OVER (PARTITION BY skill ORDER BY tier DESC) = 1",
+            [run_id],
+        )
+
+    def decisions(self, run_id: str) -> pl.DataFrame:
+        return self.query("SELECT * FROM decisions WHERE run_id = ? ORDER BY tier, skill", [run_id])

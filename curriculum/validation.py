@@ -1,0 +1,184 @@
+"""Runs the checked-in Great Expectations suites (expectations/*.json) on a tier frame.
+
+GX has no Polars support, so the frame goes to pandas once. Checks that need the skill registry,
+the content hash, earlier tiers or the plan become computed `check_*` columns that plain built-in
+expectations test. `great_expectations` is imported lazily: it costs seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curriculum.errors import InputFileError
+from curriculum.items import ITEM_COLUMNS, ITEM_SCHEMA, item_ids
+from curriculum.plan import TierPlan
+from curriculum.skills import REGISTRY
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+RESULT_SCHEMA = {
+    "suite": pl.String, "expectation": pl.String, "column": pl.String, "success": pl.Boolean,
+    "unexpected_count": pl.Int64, "element_count": pl.Int64, "details": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    suite: str
+    success: bool
+    results: pl.DataFrame  # one row per expectation, RESULT_SCHEMA
+
+    def failures(self) -> pl.DataFrame:
+        return self.results.filter(~pl.col("success"))
+
+    def describe_failures(self) -> list[str]:
+        """One line per failed expectation: name, column, unexpected count, a few examples."""
+        lines = []
+        for r in self.failures().iter_rows(named=True):
+            examples = json.loads(r["details"]).get("examples", [])
+            shown = f"; e.g. {examples[:3]}" if examples else ""
+            col = f"({r['column']})" if r["column"] else ""
+            lines.append(f"{r['expectation']}{col}: {r['unexpected_count']} unexpected of {r['element_count']}{shown}")
+        return lines
+
+
+def load_suite(name: str) -> dict[str, Any]:
+    path = SUITES_DIR / f"{name}.json"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.json")))
+        raise InputFileError(f"unknown suite {name!r}; known: {known}")
+    return json.loads(path.read_text())
+
+
+def _verified(items: pl.DataFrame) -> list[bool]:
+    """Per row: the verifier accepts the gold answer as the answer re-derived from the question.
+
+    With a skill `solve`, that proves the gold right; without one, it checks the gold is readable.
+    Items from outside the registry (source `real`) are checked by normalised exact match.
+    """
+    out = []
+    for row in items.select("skill", "question", "answer", "params").iter_rows(named=True):
+        skill = REGISTRY.get(row["skill"] or "")
+        try:
+            if skill is None or row["answer"] is None or row["question"] is None:
+                out.append(False)
+                continue
+            derived = skill.solve(row) if skill.solve is not None else row["answer"]
+            out.append(bool(skill.verify(row, derived)))
+        except Exception:  # a question that cannot be solved or an unreadable answer fails the check
+            out.append(False)
+    return out
+
+
+def with_checks(
+    items: pl.DataFrame,
+    plan: TierPlan | None = None,
+    earlier_train: Collection[str] = (),
+    earlier_eval: Collection[str] = (),
+) -> pl.DataFrame:
+    """The frame plus the computed check_* columns the suite tests."""
+    has = set(items.columns)
+    schema_ok = all(c in has and items.schema[c] == t for c, t in ITEM_SCHEMA.items())
+    checks: dict[str, Any] = {"check_schema": pl.lit(schema_ok)}
+    if {"skill", "question", "item_id"} <= has:
+        expected = [
+            item_ids(s, [q])[0] if s is not None and q is not None else None
+            for s, q in zip(items["skill"].to_list(), items["question"].to_list())
+        ]
+        checks["check_id_matches_content"] = (pl.col("item_id") == pl.Series(expected, dtype=pl.String)).fill_null(False)
+    if {"skill", "question", "answer", "params"} <= has:
+        checks["check_gold_verified"] = pl.Series(_verified(items), dtype=pl.Boolean)
+    if {"item_id", "split"} <= has:
+        train = set(items.filter(pl.col("split") == "train")["item_id"].to_list()) | set(earlier_train)
+        held = set(items.filter(pl.col("split") == "eval")["item_id"].to_list()) | set(earlier_eval)
+        checks["check_leak_free"] = (
+            pl.when(pl.col("split") == "eval").then(~pl.col("item_id").is_in(list(train)))
+            .otherwise(~pl.col("item_id").is_in(list(held)))
+        ).fill_null(False)
+    if plan is not None and {"skill", "level", "split"} <= has:
+        keys = [f"{s}\x1f{lv}\x1f{sp}" for s, lv, sp in plan.counts()]
+        key = pl.concat_str([pl.col("skill"), pl.col("level").cast(pl.String), pl.col("split")], separator="\x1f")
+        checks["check_in_plan"] = key.is_in(keys).fill_null(False)
+    else:
+        checks["check_in_plan"] = pl.lit(True)
+    return items.with_columns(**{k: v for k, v in checks.items()})
+
+
+@cache
+def _gx_validator(suite_name: str):
+    """An ephemeral GX context with a pandas asset and the suite; built once per process."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    raw = load_suite(suite_name)
+    suite = context.suites.add(gx.ExpectationSuite(name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta", {})))
+    batch = context.data_sources.add_pandas("tiers").add_dataframe_asset("tier").add_batch_definition_whole_dataframe("whole")
+    return context.validation_definitions.add(gx.ValidationDefinition(name=f"{suite_name}-tier", data=batch, suite=suite))
+
+
+def run_suite(frame: pl.DataFrame, suite_name: str = "tier") -> ValidationReport:
+    """Run a suite on a frame that already carries its check_* columns."""
+    validator = _gx_validator(suite_name)
+    result = validator.run(
+        batch_parameters={"dataframe": frame.to_pandas()},
+        expectation_parameters={"known_skills": sorted(REGISTRY)},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+    )
+    rows = []
+    for r in result.results:
+        cfg, res = r.expectation_config, r.result or {}
+        column = cfg.kwargs.get("column")
+        if column and column.startswith("check_") and not r.success and column in frame.columns:
+            bad = frame.filter(~pl.col(column).fill_null(False)).head(3)
+            examples = [f"{i}: {q[:60]!r} -> {a[:30]!r}" for i, q, a in bad.select(
+                pl.col("item_id").fill_null(""), pl.col("question").fill_null(""), pl.col("answer").fill_null("")).iter_rows()]
+        else:
+            examples = [str(v) for v in (res.get("partial_unexpected_list") or [])][:5]
+        details: dict[str, Any] = {"examples": examples}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            details["error"] = str(r.exception_info.get("exception_message"))[:300]
+        if "observed_value" in res:
+            details["observed_value"] = str(res["observed_value"])
+        rows.append({
+            "suite": suite_name, "expectation": cfg.type, "column": column,
+            "success": bool(r.success), "unexpected_count": res.get("unexpected_count"),
+            "element_count": res.get("element_count", frame.height), "details": json.dumps(details),
+        })
+    results = pl.DataFrame(rows, schema=RESULT_SCHEMA)
+    return ValidationReport(suite_name, bool(result.success), results)
+
+
+def validate_items(
+    items: pl.DataFrame,
+    plan: TierPlan | None = None,
+    earlier_train: Collection[str] = (),
+    earlier_eval: Collection[str] = (),
+    suite: str = "tier",
+) -> ValidationReport:
+    """Validate a tier: computed checks, then the GX suite. Never raises on bad data: it reports it."""
+    return run_suite(with_checks(items, plan, earlier_train, earlier_eval), suite)
+
+
+def read_items(path: Path | str) -> pl.DataFrame:
+    """Read a Parquet tier file, turning every way it can be wrong into one InputFileError line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"file not found: {path}")
+    try:
+        frame = pl.read_parquet(path)
+    except Exception:
+        raise InputFileError(f"{path}: not a Parquet file") from None
+    if frame.height == 0:
+        raise InputFileError(f"{path}: no items in the file")
+    missing = [c for c in ITEM_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputFileError(f"{path}: missing columns: {', '.join(missing)}")
+    return frame

@@ -1,0 +1,1 @@
+"""Prefect flows: thin wrappers that sequence the steps in `curriculum.steps`."""

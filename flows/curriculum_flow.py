@@ -1,0 +1,102 @@
+"""The curriculum run as a Prefect flow: per tier plan+generate, validate, train, evaluate, decide.
+
+Tasks are coarse (one per step per tier) and pass run ids and tier numbers, never frames.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+
+from curriculum import steps
+from curriculum.config import RunConfig
+from curriculum.errors import TierRejected
+from curriculum.store import Store
+
+
+@task(task_run_name="generate-tier-{tier}-attempt-{attempt}")
+def generate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> str:
+    return str(steps.generate_step(config, run_id, tier, attempt))
+
+
+@task(task_run_name="validate-tier-{tier}-attempt-{attempt}")
+def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bool:
+    report = steps.validate_step(config, run_id, tier, attempt)
+    logger = get_run_logger()
+    for line in report.describe_failures():
+        logger.warning("tier %s attempt %s failed %s", tier, attempt, line)
+    return report.success
+
+
+@task(task_run_name="train-tier-{tier}")
+def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> dict:
+    artifact_id = create_progress_artifact(progress=0.0, description=f"Training on tier {tier}")
+
+    def on_progress(fraction: float) -> None:
+        if artifact_id is not None:
+            update_progress_artifact(artifact_id=artifact_id, progress=round(100 * fraction, 1))
+
+    return steps.train_step(config, run_id, tier, attempt, on_progress)
+
+
+@task(task_run_name="evaluate-tier-{tier}")
+def evaluate_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> int:
+    return steps.evaluate_step(config, run_id, tier, attempt).height
+
+
+@task(task_run_name="decide-after-tier-{tier}")
+def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list[dict]:
+    decisions = steps.decide_step(config, run_id, tier, attempt)
+    rows = steps.tier_summary(decisions)
+    create_table_artifact(table=rows, description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill")
+    logger = get_run_logger()
+    for reason in decisions["reason"].to_list():
+        logger.info(reason)
+    return rows
+
+
+@flow(name="curriculum-run", flow_run_name="{config.name}-seed-{config.seed}", log_prints=True)
+def curriculum_run(config: RunConfig, run_id: str | None = None) -> str:
+    """Run `config.tiers` tiers; a tier that fails validation is regenerated, never trained on."""
+    run_id = steps.start_run(config, run_id)
+    store = Store(config.data_dir)
+    print(f"run {run_id}: {config.tiers} tiers, skills {', '.join(s.name for s in config.skills)}")
+    try:
+        for tier in range(1, config.tiers + 1):
+            for attempt in range(1, config.validation.max_attempts + 1):
+                generate_tier(config, run_id, tier, attempt)
+                if validate_tier(config, run_id, tier, attempt):
+                    break
+            else:
+                raise TierRejected(
+                    f"tier {tier} failed validation {config.validation.max_attempts} times; "
+                    f"see: SELECT * FROM validations WHERE run_id = '{run_id}' AND NOT success"
+                )
+            train_learner(config, run_id, tier, attempt)
+            evaluate_learner(config, run_id, tier, attempt)
+            rows = decide_next(config, run_id, tier, attempt)
+            levels = ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
+            print(f"tier {tier}: {levels}")
+    except BaseException as err:
+        store.finish_run(run_id, "failed", str(err)[:500] or type(err).__name__)
+        raise
+    store.finish_run(run_id, "completed")
+    trajectory = store.query(
+        "SELECT skill, string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels"
+        " FROM decisions WHERE run_id = ? GROUP BY skill ORDER BY skill",
+        [run_id],
+    )
+    lines = [f"| {r['skill']} | {r['levels']} |" for r in trajectory.iter_rows(named=True)]
+    create_markdown_artifact(
+        markdown="\n".join(
+            [f"# Curriculum run `{run_id}`", "", "| skill | frontier level after each tier |", "|---|---|", *lines,
+             "", f"Catalogue: `{store.path}`"]
+        ),
+        description=f"Summary of run {run_id}",
+    )
+    return run_id

@@ -1,0 +1,76 @@
+"""Tier generation: content ids, splits by content, deduplication, byte-identical output per seed."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from curriculum.generate import chunk_seed, generate_items, generate_tier
+from curriculum.items import ITEM_SCHEMA, item_id, split_of
+from curriculum.plan import PlanEntry, TierPlan
+
+PLAN = TierPlan(
+    tier=1,
+    seed=3,
+    entries=(
+        PlanEntry("addition", 2, "train", 200),
+        PlanEntry("addition", 2, "eval", 30, "probe"),
+        PlanEntry("boolean_eval", 2, "train", 100),
+        PlanEntry("boolean_eval", 3, "eval", 30, "probe"),
+    ),
+)
+
+
+def test_item_id_ignores_whitespace_but_not_skill():
+    assert item_id("addition", "1 + 2 =") == item_id("addition", " 1  +  2 = ")
+    assert item_id("addition", "1 + 2 =") != item_id("subtraction", "1 + 2 =")
+
+
+def test_split_is_a_function_of_content():
+    items = generate_items("addition", 3, 500, seed=0)
+    assert items["split"].to_list() == [split_of(i) for i in items["item_id"]]
+    share = (items["split"] == "eval").mean()
+    assert 0.1 < share < 0.3
+
+
+def test_tier_matches_schema_and_is_deduplicated():
+    tier = generate_tier(PLAN)
+    assert dict(tier.schema) == ITEM_SCHEMA
+    assert tier["item_id"].is_unique().all()
+    counts = tier.group_by("skill", "level", "split").len()
+    got = {(r["skill"], r["level"], r["split"]): r["len"] for r in counts.iter_rows(named=True)}
+    assert got == {k: v for k, v in PLAN.counts().items()}
+
+
+def test_train_and_eval_disjoint():
+    tier = generate_tier(PLAN)
+    train = set(tier.filter(pl.col("split") == "train")["item_id"])
+    held = set(tier.filter(pl.col("split") == "eval")["item_id"])
+    assert train and held and not train & held
+
+
+def test_same_plan_gives_byte_identical_parquet():
+    def parquet_bytes() -> bytes:
+        buf = io.BytesIO()
+        generate_tier(PLAN).write_parquet(buf)
+        return buf.getvalue()
+
+    assert parquet_bytes() == parquet_bytes()
+
+
+def test_exhausted_level_returns_what_exists():
+    items = generate_items("addition", 1, 10_000, seed=0)  # one-digit sums: 100 distinct questions
+    assert items.height == 100
+    assert items["item_id"].is_unique().all()
+
+
+def test_exclude_drops_known_items():
+    first = generate_items("boolean_eval", 2, 50, seed=0)
+    again = generate_items("boolean_eval", 2, 50, seed=0, exclude=set(first["item_id"]))
+    assert not set(first["item_id"]) & set(again["item_id"])
+
+
+def test_chunk_seeds_do_not_shift_with_the_seed():
+    assert chunk_seed(1, "addition", 3, 1) != chunk_seed(2, "addition", 3, 0)
+    assert len({chunk_seed(s, "addition", 3, c) for s in range(20) for c in range(20)}) == 400

@@ -1,0 +1,81 @@
+"""The DuckDB catalogue: migrations, atomic tier writes, and a file the users' duckdb shell can open."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curriculum.errors import DataDirError
+from curriculum.generate import generate_items
+from curriculum.store import Store
+
+TABLES = {"runs", "tiers", "items", "evaluations", "validations", "decisions"}
+
+
+def test_init_creates_tables_and_is_repeatable(tmp_path):
+    store = Store(tmp_path / "d").init()
+    Store(tmp_path / "d").init()
+    names = set(store.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    assert TABLES <= names
+    assert store.query("SELECT count(*) AS n FROM schema_migrations")["n"].item() == 1
+
+
+def test_unwritable_data_dir_is_one_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(DataDirError, match="not writable"):
+        Store(blocker / "data").init()
+
+
+def test_write_tier_is_all_or_nothing_and_rewrites_cleanly(tmp_path):
+    store = Store(tmp_path).init()
+    store.start_run("r1", "t", 0, "local", 1, {})
+    items = generate_items("addition", 2, 50, seed=0)
+    path = store.write_tier("r1", 1, 1, 0, "{}", items)
+    store.write_tier("r1", 1, 1, 0, "{}", items)  # a redo replaces, never duplicates
+    assert path.is_file() and not list(path.parent.glob("*.tmp"))
+    assert pl.read_parquet(path).equals(items)
+    assert store.query("SELECT count(*) AS n FROM items")["n"].item() == 50
+    tier = store.query("SELECT * FROM tiers").row(0, named=True)
+    assert (tier["n_items"], tier["status"]) == (50, "generated")
+
+
+def test_failed_write_leaves_no_rows(tmp_path):
+    store = Store(tmp_path).init()
+    bad = generate_items("addition", 2, 5, seed=0).with_columns(pl.lit("x").alias("level"))  # not an integer
+    with pytest.raises(Exception):
+        store.write_tier("r1", 1, 1, 0, "{}", bad)
+    assert store.query("SELECT count(*) AS n FROM items")["n"].item() == 0
+    assert store.query("SELECT count(*) AS n FROM tiers")["n"].item() == 0
+
+
+def test_accepted_items_skip_rejected_tiers(tmp_path):
+    store = Store(tmp_path).init()
+    store.write_tier("r1", 1, 1, 0, "{}", generate_items("addition", 2, 10, seed=0))
+    store.set_tier_status("r1", 1, 1, "rejected")
+    store.write_tier("r1", 1, 2, 1, "{}", generate_items("addition", 2, 7, seed=1))
+    store.set_tier_status("r1", 1, 2, "complete")
+    assert store.accepted_items("r1", 2).height == 7
+    assert store.accepted_items("r1", 1).height == 0
+
+
+def duckdb_shell() -> str | None:
+    local = Path(sys.executable).parent / "duckdb"
+    return str(local) if local.exists() else shutil.which("duckdb")
+
+
+@pytest.mark.skipif(duckdb_shell() is None, reason="duckdb-cli not installed")
+def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
+    store = Store(tmp_path).init()
+    store.start_run("r1", "t", 0, "local", 1, {"a": 1})
+    out = subprocess.run(
+        [duckdb_shell(), str(store.path), "-csv", "-c", "SELECT run_id, status FROM runs"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "r1,running" in out.stdout

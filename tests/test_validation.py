@@ -1,0 +1,115 @@
+"""The GX gate: a clean tier passes; each kind of corruption is caught by the expectation meant for it."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from curriculum.generate import generate_tier
+from curriculum.plan import PlanEntry, TierPlan
+from curriculum.validation import validate_items
+
+PLAN = TierPlan(
+    tier=1,
+    seed=0,
+    entries=(
+        PlanEntry("addition", 3, "train", 80),
+        PlanEntry("addition", 3, "eval", 20, "probe"),
+        PlanEntry("boolean_eval", 2, "train", 60),
+        PlanEntry("boolean_eval", 2, "eval", 20, "probe"),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def clean() -> pl.DataFrame:
+    return generate_tier(PLAN)
+
+
+def failed(report) -> set[tuple[str, str | None]]:
+    return {(r["expectation"], r["column"]) for r in report.failures().iter_rows(named=True)}
+
+
+def first_rows(frame: pl.DataFrame, k: int = 3) -> pl.Expr:
+    return pl.int_range(pl.len()) < k
+
+
+def test_clean_tier_passes(clean):
+    report = validate_items(clean, PLAN)
+    assert report.success, report.describe_failures()
+    assert report.results.height >= 15
+
+
+CORRUPTIONS = {
+    "wrong gold answer": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("12345")).otherwise(pl.col("answer")).alias("answer")),
+        ("expect_column_values_to_be_in_set", "check_gold_verified"),
+    ),
+    "duplicate item": (
+        lambda f: pl.concat([f, f.head(2)]),
+        ("expect_column_values_to_be_unique", "item_id"),
+    ),
+    "id not the content hash": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("0000000000000000")).otherwise(pl.col("item_id")).alias("item_id")),
+        ("expect_column_values_to_be_in_set", "check_id_matches_content"),
+    ),
+    "unknown skill": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("telepathy")).otherwise(pl.col("skill")).alias("skill")),
+        ("expect_column_values_to_be_in_set", "skill"),
+    ),
+    "level below one": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(0).otherwise(pl.col("level")).cast(pl.Int32).alias("level")),
+        ("expect_column_values_to_be_between", "level"),
+    ),
+    "empty question": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("")).otherwise(pl.col("question")).alias("question")),
+        ("expect_column_value_lengths_to_be_between", "question"),
+    ),
+    "null answer": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(None).otherwise(pl.col("answer")).alias("answer")),
+        ("expect_column_values_to_not_be_null", "answer"),
+    ),
+    "eval item also trained on": (
+        lambda f: pl.concat([f, f.filter(pl.col("split") == "eval").head(1).with_columns(pl.lit("train").alias("split"))]),
+        ("expect_column_values_to_be_in_set", "check_leak_free"),
+    ),
+    "level the plan did not ask for": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(7).otherwise(pl.col("level")).cast(pl.Int32).alias("level")),
+        ("expect_column_values_to_be_in_set", "check_in_plan"),
+    ),
+    "bad split": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("test")).otherwise(pl.col("split")).alias("split")),
+        ("expect_column_values_to_be_in_set", "split"),
+    ),
+    "bad source": (
+        lambda f: f.with_columns(pl.lit("scraped").alias("source")),
+        ("expect_column_values_to_match_regex", "source"),
+    ),
+    "wrong column type": (
+        lambda f: f.with_columns(pl.col("seed").cast(pl.String)),
+        ("expect_column_values_to_be_in_set", "check_schema"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CORRUPTIONS))
+def test_corruption_is_caught(clean, name):
+    corrupt, expected = CORRUPTIONS[name]
+    report = validate_items(corrupt(clean), PLAN)
+    assert not report.success
+    assert expected in failed(report), report.describe_failures()
+
+
+def test_leak_against_earlier_tiers(clean):
+    held = clean.filter(pl.col("split") == "eval")["item_id"].head(2).to_list()
+    train_ids = clean.filter(pl.col("split") == "train")["item_id"].head(1).to_list()
+    report = validate_items(clean, PLAN, earlier_eval=train_ids, earlier_train=held)
+    assert ("expect_column_values_to_be_in_set", "check_leak_free") in failed(report)
+    bad = report.results.filter(pl.col("column") == "check_leak_free").row(0, named=True)
+    assert bad["unexpected_count"] == 3
+
+
+def test_failure_lines_name_the_expectation_and_show_rows(clean):
+    corrupt, _ = CORRUPTIONS["wrong gold answer"]
+    lines = validate_items(corrupt(clean), PLAN).describe_failures()
+    assert any("check_gold_verified" in line and "3 unexpected" in line and "12345" in line for line in lines)
