@@ -1,0 +1,187 @@
+"""Propositional logic over named variables: entailment (yes/no) and model counting.
+
+Every formula is solved on its whole truth table at once: a table over n variables is a Python int of 2**n
+bits (bit a = the formula's value under assignment a, variable i true iff bit i of a is set), so and/or/not
+are single big-int operations and a model count is `int.bit_count`.
+Syntax of the questions: `not`, `and`, `or`, `->` (implies), `<->` (if and only if); every binary subformula
+that is an operand is parenthesised, and `not` binds tighter than any binary connective.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.skills.answers import verify_bool, verify_int
+from curriculum.skills.base import Batch, Skill, register
+
+_LETTERS = "pqrstuvw"
+_NEG_ATOM = 0.3  # chance a variable is negated
+_NEG_COMPOUND = 0.12  # chance a compound subformula is negated
+
+
+def _var_name(i: int) -> str:
+    return _LETTERS[i] if i < len(_LETTERS) else f"p{i - len(_LETTERS) + 1}"
+
+
+def _var_masks(nvars: int) -> tuple[list[int], int]:
+    """Truth tables of the variables over 2**nvars assignments, and the all-true table."""
+    size = 1 << nvars
+    full = (1 << size) - 1
+    masks = []
+    for i in range(nvars):
+        block = 1 << i  # runs of `block` zeros then `block` ones, repeated
+        unit = ((1 << block) - 1) << block
+        masks.append(unit * (full // ((1 << (2 * block)) - 1)))
+    return masks, full
+
+
+def _formula(
+    r: random.Random, ops: int, names: list[str], masks: list[int], full: int
+) -> tuple[str, int, bool]:
+    """A random formula with `ops` binary connectives: (text, truth table, needs no parentheses)."""
+    if ops == 0:
+        i = int(r.random() * len(names))
+        if r.random() < _NEG_ATOM:
+            return f"not {names[i]}", full ^ masks[i], True
+        return names[i], masks[i], True
+    left = int(r.random() * ops)
+    lt, lm, la = _formula(r, left, names, masks, full)
+    while True:  # never `x op x`
+        rt, rm, ra = _formula(r, ops - 1 - left, names, masks, full)
+        if rt != lt:
+            break
+    if not la:
+        lt = f"({lt})"
+    if not ra:
+        rt = f"({rt})"
+    x = r.random()
+    if x < 0.3:
+        text, m = f"{lt} and {rt}", lm & rm
+    elif x < 0.6:
+        text, m = f"{lt} or {rt}", lm | rm
+    elif x < 0.85:
+        text, m = f"{lt} -> {rt}", (full ^ lm) | rm
+    else:
+        text, m = f"{lt} <-> {rt}", full ^ (lm ^ rm)
+    if r.random() < _NEG_COMPOUND:
+        return f"not ({text})", full ^ m, True
+    return text, m, False
+
+
+def _log2(level: int) -> int:
+    return int(math.log2(level))
+
+
+# ---------------------------------------------------------------- entailment
+
+
+class EntailmentParams(BaseModel, frozen=True):
+    variables: int  # propositional variables p, q, r, ...
+    premises: int  # premises stated
+    max_ops: int  # binary connectives per premise: 0..max_ops
+
+
+def entailment_params(level: int) -> EntailmentParams:
+    return EntailmentParams(
+        variables=2 + _log2(level),
+        premises=2 + math.isqrt(level - 1),
+        max_ops=1 + int(0.75 * math.log2(level)),
+    )
+
+
+def generate_entailment(rng: np.random.Generator, level: int, n: int) -> Batch:
+    """Premises are jointly satisfiable (all true under a hidden assignment); answers balanced yes/no."""
+    p = entailment_params(level)
+    r = random.Random(int(rng.integers(2**63)))
+    masks, full = _var_masks(p.variables)
+    names = [_var_name(i) for i in range(p.variables)]
+    size = 1 << p.variables
+    want = [i % 2 == 0 for i in range(n)]
+    r.shuffle(want)
+    questions, answers = [], []
+    for target in want:
+        while True:
+            hidden = 1 << int(r.random() * size)
+            texts: list[str] = []
+            models = full
+            for _ in range(p.premises):
+                while True:  # mostly compound premises, each true under `hidden`, none repeated
+                    ops = 0 if r.random() < 0.2 else 1 + int(r.random() * p.max_ops)
+                    t, m, _ = _formula(r, ops, names, masks, full)
+                    if m & hidden and m != full and t not in texts:
+                        break
+                texts.append(t)
+                models &= m
+            conclusion = None
+            for _ in range(24):
+                t, m, _ = _formula(r, int(r.random() * (p.max_ops + 1)), names, masks, full)
+                if m == full or m == 0 or t in texts:
+                    continue
+                if (models & (full ^ m) == 0) == target:
+                    conclusion = t
+                    break
+            if conclusion is not None:
+                break
+        questions.append(
+            f"Premises: {'; '.join(texts)}. (`not` binds tightest.) Does the conclusion {conclusion} follow, "
+            "i.e. is it true under every truth assignment that makes all the premises true? Answer yes or no."
+        )
+        answers.append("yes" if target else "no")
+    return Batch(questions, answers)
+
+
+# ---------------------------------------------------------------- model counting
+
+
+class SatCountParams(BaseModel, frozen=True):
+    variables: int  # all 2**variables assignments are counted
+    operators: int  # binary connectives in the formula
+
+
+def sat_count_params(level: int) -> SatCountParams:
+    return SatCountParams(variables=2 + _log2(level), operators=1 + level // 3)
+
+
+def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
+    p = sat_count_params(level)
+    r = random.Random(int(rng.integers(2**63)))
+    masks, full = _var_masks(p.variables)
+    names = [_var_name(i) for i in range(p.variables)]
+    total = 1 << p.variables
+    listed = ", ".join(names)
+    questions, answers = [], []
+    for _ in range(n):
+        text, m, _ = _formula(r, p.operators, names, masks, full)
+        questions.append(
+            f"Over the variables {listed}, how many of the {total} truth assignments make this formula "
+            f"true: {text}? (`not` binds tightest.) Give an integer."
+        )
+        answers.append(str(m.bit_count()))
+    return Batch(questions, answers)
+
+
+register(
+    Skill(
+        name="entailment",
+        domain="logic",
+        description="Decide whether propositional premises entail a conclusion (yes/no).",
+        params=entailment_params,
+        generate_batch=generate_entailment,
+        verify=verify_bool,
+    )
+)
+
+register(
+    Skill(
+        name="sat_count",
+        domain="logic",
+        description="Count the truth assignments that satisfy a propositional formula.",
+        params=sat_count_params,
+        generate_batch=generate_sat_count,
+        verify=verify_int,
+    )
+)

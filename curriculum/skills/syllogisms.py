@@ -1,0 +1,141 @@
+"""Categorical syllogisms and sorites chains with all / some / no: does a conclusion follow?
+
+Every term is assumed non-empty (stated in the question: traditional existential import). Validity is decided
+exactly over the Venn regions of the k terms (the 2**k intersections of terms and complements, held as bits of
+a Python int): universal statements (all, no) empty some regions; existential ones (some, some ... not, and
+"every term is non-empty") each need a non-empty region. Such a set of statements is satisfiable iff every
+existential one still has an allowed region, since the witnesses never conflict. The conclusion follows iff
+the premises plus the conclusion's contradictory are unsatisfiable.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.skills.answers import verify_bool
+from curriculum.skills.base import Batch, Skill, register
+
+TERMS = (
+    "wugs", "daxes", "blickets", "feps", "toves", "zorbs", "glorps", "snarks", "brillies", "quoks",
+    "mimsies", "borogs", "frumps", "gimbles", "jubjubs", "kelbs", "lorps", "nargs", "plinks", "rasks",
+    "slithies", "tarns", "vorps", "yelks", "zindles", "bandles", "crails", "dorfs", "flonks", "grebs",
+    "hinds", "jaxes", "klumps", "mops", "nobs", "pruggs", "quills", "sprocks", "trebs", "wimbles",
+)  # fmt: skip
+
+# forms: 0 all X are Y, 1 no X are Y, 2 some X are Y, 3 some X are not Y
+_CONTRADICTORY = (3, 2, 1, 0)
+
+
+class SyllogismParams(BaseModel, frozen=True):
+    chain: int  # premises linking the two terms of the conclusion (2 = a classic syllogism)
+    distractors: int  # extra premises about terms off the chain
+
+
+def syllogism_params(level: int) -> SyllogismParams:
+    lg = int(math.log2(level))
+    return SyllogismParams(chain=2 + lg, distractors=lg // 2)
+
+
+def _sentence(form: int, x: str, y: str, head: bool) -> str:
+    text = (f"all {x} are {y}", f"no {x} are {y}", f"some {x} are {y}", f"some {x} are not {y}")[form]
+    return text[0].upper() + text[1:] if head else text
+
+
+def _term_masks(k: int) -> tuple[list[int], int]:
+    size = 1 << k
+    full = (1 << size) - 1
+    masks = []
+    for i in range(k):
+        block = 1 << i
+        unit = ((1 << block) - 1) << block
+        masks.append(unit * (full // ((1 << (2 * block)) - 1)))
+    return masks, full
+
+
+def _satisfiable(statements: list[tuple[int, int, int]], masks: list[int], full: int) -> bool:
+    allowed = full
+    need = list(masks)  # existential import: every term has a member
+    for form, x, y in statements:
+        mx, my = masks[x], masks[y]
+        if form == 0:
+            allowed &= full ^ (mx & (full ^ my))
+        elif form == 1:
+            allowed &= full ^ (mx & my)
+        elif form == 2:
+            need.append(mx & my)
+        else:
+            need.append(mx & (full ^ my))
+    return all(allowed & m for m in need)
+
+
+def _chain(r: random.Random, links: int) -> list[tuple[int, int, int]]:
+    """Premises linking term 0 to term `links` through 1, 2, ...: mostly a valid sorites, sometimes spoiled."""
+    out = []
+    some_at = 0 if r.random() < 0.35 else -1  # "some" on the first link keeps "some 0 are last" valid
+    no_at = links - 1 if r.random() < 0.35 else -1  # "no" on the last link gives negative conclusions
+    for i in range(links):
+        form = 2 if i == some_at else 1 if i == no_at else 0
+        if r.random() < 0.12:
+            form = int(r.random() * 4)  # spoil a link
+        out.append((form, i, i + 1))
+    return out
+
+
+def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
+    """Balanced yes/no by rejection on the exact verdict; the premises are always consistent."""
+    p = syllogism_params(level)
+    r = random.Random(int(rng.integers(2**63)))
+    k = p.chain + 1 + p.distractors
+    masks, full = _term_masks(k)
+    pool = list(TERMS) + [f"{TERMS[i % len(TERMS)][:-1]}{i // len(TERMS)}s" for i in range(len(TERMS), k)]
+    want = [i % 2 == 0 for i in range(n)]
+    r.shuffle(want)
+    questions, answers = [], []
+    for target in want:
+        while True:
+            premises = _chain(r, p.chain)
+            for d in range(p.distractors):  # a term hanging off a random earlier term
+                premises.append((int(r.random() * 4), int(r.random() * (p.chain + 1 + d)), p.chain + 1 + d))
+            if not _satisfiable(premises, masks, full):
+                continue
+            if p.chain < 3 or r.random() < 0.8:
+                a, b = 0, p.chain
+            else:  # two terms at least two links apart inside the chain
+                a = int(r.random() * (p.chain - 1))
+                b = a + 2 + int(r.random() * (p.chain - a - 1))
+            if r.random() < 0.25:
+                a, b = b, a
+            form = int(r.random() * 4)
+            valid = not _satisfiable([*premises, (_CONTRADICTORY[form], a, b)], masks, full)
+            if valid == target:
+                break
+        words = r.sample(pool, k)
+        # symmetric forms read either way round; the premise order is shuffled
+        texts = [
+            _sentence(f, words[y], words[x], True) if f in (1, 2) and r.random() < 0.5
+            else _sentence(f, words[x], words[y], True)
+            for f, x, y in premises
+        ]
+        r.shuffle(texts)
+        questions.append(
+            f"Assume there is at least one of each kind of thing mentioned. {'. '.join(texts)}. "
+            f"Does it follow that {_sentence(form, words[a], words[b], False)}? Answer yes or no."
+        )
+        answers.append("yes" if target else "no")
+    return Batch(questions, answers)
+
+
+register(
+    Skill(
+        name="syllogism",
+        domain="logic",
+        description="Decide whether a categorical conclusion follows from a chain of all/some/no premises.",
+        params=syllogism_params,
+        generate_batch=generate_syllogism,
+        verify=verify_bool,
+    )
+)

@@ -1,0 +1,201 @@
+"""entailment and sat_count: gold answers re-derived from the question text by a small parser and a truth table
+enumerated with itertools (not the generator's bitmask solver)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.skills import REGISTRY
+
+SKILLS = ("entailment", "sat_count")
+_TOKEN = re.compile(r"\s*(<->|->|\(|\)|[a-z][a-z0-9]*)")
+_BINARY = {"and", "or", "->", "<->"}
+
+
+def tokenize(text: str) -> list[str]:
+    tokens, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        assert m, f"cannot tokenize {text[pos:]!r}"
+        tokens.append(m.group(1))
+        pos = m.end()
+    return tokens
+
+
+def parse(text: str):
+    """Formula text -> nested tuples; at most one binary connective per parenthesis level (no ambiguity)."""
+    tokens = tokenize(text)
+    pos = 0
+
+    def unary():
+        nonlocal pos
+        tok = tokens[pos]
+        pos += 1
+        if tok == "not":
+            return ("not", unary())
+        if tok == "(":
+            node = binary()
+            assert tokens[pos] == ")"
+            pos += 1
+            return node
+        assert tok not in _BINARY and tok != ")", tok
+        return ("var", tok)
+
+    def binary():
+        nonlocal pos
+        left = unary()
+        if pos < len(tokens) and tokens[pos] in _BINARY:
+            op = tokens[pos]
+            pos += 1
+            right = unary()
+            assert pos == len(tokens) or tokens[pos] not in _BINARY, "ambiguous chain of connectives"
+            return (op, left, right)
+        return left
+
+    node = binary()
+    assert pos == len(tokens), tokens[pos:]
+    return node
+
+
+def value(node, env: dict[str, bool]) -> bool:
+    kind = node[0]
+    if kind == "var":
+        return env[node[1]]
+    if kind == "not":
+        return not value(node[1], env)
+    a, b = value(node[1], env), value(node[2], env)
+    return {"and": a and b, "or": a or b, "->": (not a) or b, "<->": a == b}[kind]
+
+
+def variables(node) -> set[str]:
+    if node[0] == "var":
+        return {node[1]}
+    return set().union(*(variables(child) for child in node[1:]))
+
+
+_ENTAIL = re.compile(
+    r"Premises: (.*)\. \(`not` binds tightest\.\) Does the conclusion (.*) follow, i\.e\. is it true under "
+    r"every truth assignment that makes all the premises true\? Answer yes or no\."
+)
+_COUNT = re.compile(
+    r"Over the variables (.*), how many of the (\d+) truth assignments make this formula true: (.*)\? "
+    r"\(`not` binds tightest\.\) Give an integer\."
+)
+
+
+def entailment_by_table(question: str) -> str:
+    m = _ENTAIL.fullmatch(question)
+    assert m, question
+    premises = [parse(t) for t in m.group(1).split("; ")]
+    conclusion = parse(m.group(2))
+    names = sorted(set().union(variables(conclusion), *(variables(p) for p in premises)))
+    models = 0
+    for bits in itertools.product((False, True), repeat=len(names)):
+        env = dict(zip(names, bits))
+        if all(value(p, env) for p in premises):
+            models += 1
+            if not value(conclusion, env):
+                return "no"
+    assert models, "premises must be consistent"
+    return "yes"
+
+
+def count_by_table(question: str) -> str:
+    m = _COUNT.fullmatch(question)
+    assert m, question
+    names = m.group(1).split(", ")
+    assert int(m.group(2)) == 2 ** len(names)
+    formula = parse(m.group(3))
+    assert variables(formula) <= set(names)
+    return str(
+        sum(value(formula, dict(zip(names, bits))) for bits in itertools.product((False, True), repeat=len(names)))
+    )
+
+
+def batch(name: str, seed: int, level: int, n: int):
+    return REGISTRY[name].generate_batch(np.random.default_rng(seed), level, n)
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_independent_truth_tables(name: str) -> None:
+    solve = entailment_by_table if name == "entailment" else count_by_table
+    checked = 0
+    for level in range(1, 9):
+        b = batch(name, 100 + level, level, 130)
+        for q, a in zip(b.questions, b.answers):
+            assert solve(q) == a, q
+            checked += 1
+    assert checked >= 1000
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_entailment_verifier(level: int, seed: int) -> None:
+    s = REGISTRY["entailment"]
+    b = batch("entailment", seed, level, 6)
+    for q, a in zip(b.questions, b.answers):
+        item = {"question": q, "answer": a, "params": s.params_json(level)}
+        assert a in ("yes", "no")
+        for ok in (a, a.upper(), f" {a.capitalize()}. ", a[0], "true" if a == "yes" else "false"):
+            assert s.verify(item, ok), ok
+        other = "no" if a == "yes" else "yes"
+        for bad in (other, other.upper(), "", "maybe", "yes and no"):
+            assert not s.verify(item, bad), bad
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_sat_count_verifier(level: int, seed: int) -> None:
+    s = REGISTRY["sat_count"]
+    b = batch("sat_count", seed, level, 6)
+    for q, a in zip(b.questions, b.answers):
+        item = {"question": q, "answer": a, "params": s.params_json(level)}
+        v = int(a)
+        assert 0 <= v <= int(re.search(r"the (\d+) truth", q).group(1))
+        for ok in (a, f" {a} ", f"+{a}", f"0{a}", f"{a}."):
+            assert s.verify(item, ok), ok
+        for bad in (str(v + 1), str(v - 1), str(2 * v + 2), "", "x", f"{a}/2"):
+            assert not s.verify(item, bad), bad
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_determinism(name: str) -> None:
+    a, b, c = batch(name, 7, 4, 50), batch(name, 7, 4, 50), batch(name, 8, 4, 50)
+    assert a == b
+    assert a.questions != c.questions
+
+
+@pytest.mark.parametrize("name", SKILLS)
+@pytest.mark.parametrize("level", [12, 50])
+def test_high_levels_generate(name: str, level: int) -> None:
+    b = batch(name, 3, level, 4)
+    s = REGISTRY[name]
+    assert len(b.questions) == 4
+    assert all(s.verify({"answer": a}, a) for a in b.answers)
+    solve = entailment_by_table if name == "entailment" else count_by_table
+    assert all(solve(q) == a for q, a in zip(b.questions, b.answers))
+
+
+def test_knobs_grow() -> None:
+    for name in SKILLS:
+        s = REGISTRY[name]
+        lo, hi = s.params(1).model_dump(), s.params(50).model_dump()
+        assert any(hi[k] > lo[k] for k in lo)
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_diversity_and_balance(name: str) -> None:
+    b = batch(name, 11, 3, 300)
+    assert len(set(b.questions)) >= 0.95 * 300
+    top = Counter(b.answers).most_common(1)[0][1]
+    assert top <= 0.6 * 300
+    if name == "entailment":
+        assert abs(Counter(b.answers)["yes"] - 150) <= 15

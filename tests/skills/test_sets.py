@@ -1,0 +1,189 @@
+"""set_relations: each question re-read from its text; expressions parsed by a small parser and evaluated
+element by element as boolean membership formulas (not with the generator's frozenset operators)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.skills import REGISTRY
+
+SKILL = REGISTRY["set_relations"]
+_FIND = re.compile(
+    r"(.*)\. Find (.*) \(∪ union, ∩ intersection, \\ difference, △ symmetric difference\)\. "
+    r"List its elements (alphabetically|in increasing order), separated by commas; write \{\} for the empty set\."
+)
+_IS = re.compile(r"(.*)\. Is (.*) (a subset of|disjoint from) (.*)\? Answer yes or no\.")
+_SET = re.compile(r"([A-Z]) = \{(.*)\}")
+_TOKEN = re.compile(r"\s*([A-Z]|[∪∩\\△()])")
+_MEMBER = {
+    "∪": lambda a, b: a or b,
+    "∩": lambda a, b: a and b,
+    "\\": lambda a, b: a and not b,
+    "△": lambda a, b: a != b,
+}
+
+
+def parse(text: str):
+    tokens, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        assert m, text[pos:]
+        tokens.append(m.group(1))
+        pos = m.end()
+    i = 0
+
+    def atom():
+        nonlocal i
+        tok = tokens[i]
+        i += 1
+        if tok == "(":
+            node = expr()
+            assert tokens[i] == ")"
+            i += 1
+            return node
+        assert tok.isalpha(), tok
+        return tok
+
+    def expr():
+        nonlocal i
+        left = atom()
+        if i < len(tokens) and tokens[i] in _MEMBER:
+            op = tokens[i]
+            i += 1
+            right = atom()
+            assert i == len(tokens) or tokens[i] not in _MEMBER, "ambiguous chain of operators"
+            return (op, left, right)
+        return left
+
+    node = expr()
+    assert i == len(tokens)
+    return node
+
+
+def member(node, x, sets) -> bool:
+    if isinstance(node, str):
+        return x in sets[node]
+    op, left, right = node
+    return _MEMBER[op](member(left, x, sets), member(right, x, sets))
+
+
+def read_sets(text: str) -> tuple[dict[str, list[str]], bool]:
+    sets, words = {}, None
+    for part in text.split("; "):
+        m = _SET.fullmatch(part)
+        assert m, part
+        elems = m.group(2).split(", ")
+        is_words = not elems[0].isdigit()
+        words = is_words if words is None else words
+        assert words == is_words
+        assert elems == sorted(elems, key=(str if words else int)), "sets are shown sorted"
+        assert len(set(elems)) == len(elems)
+        sets[m.group(1)] = elems
+    assert list(sets) == [chr(ord("A") + i) for i in range(len(sets))]
+    return sets, bool(words)
+
+
+def solve(question: str) -> str:
+    m = _FIND.fullmatch(question)
+    if m:
+        sets, words = read_sets(m.group(1))
+        assert (m.group(3) == "alphabetically") == words
+        node = parse(m.group(2))
+        universe = {x for elems in sets.values() for x in elems}
+        result = [x for x in universe if member(node, x, sets)]
+        if not result:
+            return "{}"
+        return ", ".join(sorted(result, key=(str if words else int)))
+    m = _IS.fullmatch(question)
+    assert m, question
+    sets, _ = read_sets(m.group(1))
+    left, right = parse(m.group(2)), parse(m.group(4))
+    universe = {x for elems in sets.values() for x in elems}
+    assert any(member(left, x, sets) for x in universe), "left side is non-empty"
+    if m.group(3) == "a subset of":
+        truth = all(member(right, x, sets) for x in universe if member(left, x, sets))
+    else:
+        truth = not any(member(left, x, sets) and member(right, x, sets) for x in universe)
+    return "yes" if truth else "no"
+
+
+def batch(seed: int, level: int, n: int):
+    return SKILL.generate_batch(np.random.default_rng(seed), level, n)
+
+
+def test_independent_membership_evaluation() -> None:
+    checked = 0
+    for level in range(1, 9):
+        b = batch(400 + level, level, 130)
+        for q, a in zip(b.questions, b.answers):
+            assert solve(q) == a, q
+            checked += 1
+    assert checked >= 1000
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_verifier(level: int, seed: int) -> None:
+    b = batch(seed, level, 8)
+    for q, a in zip(b.questions, b.answers):
+        item = {"question": q, "answer": a, "params": SKILL.params_json(level)}
+        if a in ("yes", "no"):
+            other = "no" if a == "yes" else "yes"
+            oks, bads = [a, a.upper(), f"{a}."], [other, "", "{}"]
+        elif a == "{}":
+            oks = ["{}", "∅", " { } ", "empty set", "none", "{}."]
+            bads = ["0", "1", "{1}", "apple", "no"]
+        else:
+            elems = a.split(", ")
+            oks = [
+                a,
+                "{" + a + "}",
+                ", ".join(reversed(elems)),
+                ",".join(elems),
+                " ".join(elems),
+                "{ " + " , ".join(elems).upper() + " }",
+                f"[{a}].",
+            ]
+            shown = set(re.findall(r"[\w]+", q.split(". Find")[0])) - {"A", "B", "C", "D", "E"}
+            outside = sorted(shown - set(elems)) or ["zzz"]
+            bads = ["", "{}", a + ", " + outside[0], ", ".join(elems[:-1]) or "{}"]
+            if elems[0].isdigit():
+                bads.append(", ".join(str(int(e) + 1) for e in elems))
+        for ok in oks:
+            assert SKILL.verify(item, ok), (a, ok)
+        for bad in bads:
+            assert not SKILL.verify(item, bad), (a, bad)
+
+
+def test_determinism() -> None:
+    assert batch(5, 4, 60) == batch(5, 4, 60)
+    assert batch(5, 4, 60).questions != batch(6, 4, 60).questions
+
+
+@pytest.mark.parametrize("level", [12, 50])
+def test_high_levels_generate(level: int) -> None:
+    b = batch(2, level, 4)
+    assert len(b.questions) == 4
+    for q, a in zip(b.questions, b.answers):
+        assert solve(q) == a
+
+
+def test_knobs_grow() -> None:
+    lo, hi = SKILL.params(1), SKILL.params(50)
+    assert hi.operators > lo.operators and hi.sets > lo.sets and hi.universe > lo.universe
+
+
+def test_diversity_and_balance() -> None:
+    b = batch(9, 3, 300)
+    assert len(set(b.questions)) >= 0.95 * 300
+    counts = Counter(b.answers)
+    assert counts.most_common(1)[0][1] <= 0.6 * 300
+    assert counts["{}"] <= 0.2 * 300
+    assert abs(counts["yes"] - counts["no"]) <= 1
+    assert counts["yes"] + counts["no"] >= 0.15 * 300

@@ -1,0 +1,177 @@
+"""syllogism: questions re-read from their text and decided by methods other than the generator's bitmasks:
+(1) counterexample search with explicit witnesses over itertools.product regions, for every level 1-8;
+(2) the textbook method, enumerating every Venn model (set of non-empty regions), for 3-term syllogisms."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.skills import REGISTRY
+
+SKILL = REGISTRY["syllogism"]
+_QUESTION = re.compile(
+    r"Assume there is at least one of each kind of thing mentioned\. (.*)\. Does it follow that (.*)\? "
+    r"Answer yes or no\."
+)
+_SENTENCE = re.compile(r"(all|no|some) (\w+) are (not )?(\w+)")
+
+
+def sentence(text: str) -> tuple[str, str, str]:
+    """'All wugs are daxes' -> ('all', 'wugs', 'daxes'); form one of all/no/some/some-not."""
+    m = _SENTENCE.fullmatch(text[0].lower() + text[1:])
+    assert m, text
+    q, x, neg, y = m.groups()
+    assert not (neg and q != "some"), text
+    assert x != y
+    return ("some-not" if neg else q), x, y
+
+
+def holds(form: str, x: str, y: str, region: dict[str, bool]) -> bool:
+    """Is `region` (a term-membership vector) compatible with a universal, or a witness of an existential?"""
+    if form == "all":
+        return not region[x] or region[y]
+    if form == "no":
+        return not (region[x] and region[y])
+    if form == "some":
+        return region[x] and region[y]
+    return region[x] and not region[y]
+
+
+_NEGATE = {"all": "some-not", "no": "some", "some": "no", "some-not": "all"}
+
+
+def read(question: str):
+    m = _QUESTION.fullmatch(question)
+    assert m, question
+    premises = [sentence(t) for t in m.group(1).split(". ")]
+    conclusion = sentence(m.group(2))
+    terms = sorted({t for _, x, y in [*premises, conclusion] for t in (x, y)})
+    return premises, conclusion, terms
+
+
+def follows_by_witnesses(question: str) -> str:
+    premises, conclusion, terms = read(question)
+
+    def satisfiable(statements) -> bool:
+        universal = [s for s in statements if s[0] in ("all", "no")]
+        existential = [s for s in statements if s[0] in ("some", "some-not")]
+        regions = [dict(zip(terms, bits)) for bits in itertools.product((False, True), repeat=len(terms))]
+        allowed = [g for g in regions if all(holds(f, x, y, g) for f, x, y in universal)]
+        # each existential (and each term's existence) needs its own witness among the allowed regions
+        return all(any(holds(f, x, y, g) for g in allowed) for f, x, y in existential) and all(
+            any(g[t] for g in allowed) for t in terms
+        )
+
+    assert satisfiable(premises)
+    f, x, y = conclusion
+    return "no" if satisfiable([*premises, (_NEGATE[f], x, y)]) else "yes"
+
+
+def follows_by_models(question: str) -> str:
+    """Every model = a set of non-empty Venn regions; valid iff every model of the premises is one of the
+    conclusion (with every term non-empty)."""
+    premises, conclusion, terms = read(question)
+    regions = [dict(zip(terms, bits)) for bits in itertools.product((False, True), repeat=len(terms))]
+
+    def true_in(model, form, x, y) -> bool:
+        if form in ("all", "no"):
+            return all(holds(form, x, y, g) for g in model)
+        return any(holds(form, x, y, g) for g in model)
+
+    models = 0
+    for chosen in itertools.product((False, True), repeat=len(regions)):
+        model = [g for g, c in zip(regions, chosen) if c]
+        if not all(any(g[t] for g in model) for t in terms):
+            continue
+        if all(true_in(model, *p) for p in premises):
+            models += 1
+            if not true_in(model, *conclusion):
+                return "no"
+    assert models
+    return "yes"
+
+
+def batch(seed: int, level: int, n: int):
+    return SKILL.generate_batch(np.random.default_rng(seed), level, n)
+
+
+def test_independent_witness_search() -> None:
+    checked = 0
+    for level in range(1, 9):
+        b = batch(300 + level, level, 130)
+        p = SKILL.params(level)
+        for q, a in zip(b.questions, b.answers):
+            premises, _, terms = read(q)
+            assert len(premises) == p.chain + p.distractors
+            assert len(terms) == p.chain + p.distractors + 1
+            assert follows_by_witnesses(q) == a, q
+            checked += 1
+    assert checked >= 1000
+
+
+def test_independent_all_models_three_terms() -> None:
+    b = batch(17, 1, 300)
+    for q, a in zip(b.questions, b.answers):
+        assert follows_by_models(q) == a, q
+
+
+def test_classic_forms() -> None:
+    """Sanity of the test's own solvers on textbook cases (Barbara, Celarent, Darii, Darapti, undistributed middle)."""
+    head = "Assume there is at least one of each kind of thing mentioned. "
+    cases = {
+        "All ms are ps. All ss are ms. Does it follow that all ss are ps?": "yes",
+        "No ms are ps. All ss are ms. Does it follow that no ss are ps?": "yes",
+        "All ms are ps. Some ss are ms. Does it follow that some ss are ps?": "yes",
+        "All ms are ps. All ms are ss. Does it follow that some ss are ps?": "yes",
+        "All ps are ms. All ss are ms. Does it follow that all ss are ps?": "no",
+        "Some ms are ps. Some ss are ms. Does it follow that some ss are ps?": "no",
+    }
+    for text, want in cases.items():
+        q = head + text + " Answer yes or no."
+        assert follows_by_witnesses(q) == want
+        assert follows_by_models(q) == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_verifier(level: int, seed: int) -> None:
+    b = batch(seed, level, 6)
+    for q, a in zip(b.questions, b.answers):
+        item = {"question": q, "answer": a, "params": SKILL.params_json(level)}
+        assert a in ("yes", "no")
+        for ok in (a, a.upper(), f" {a.capitalize()}. ", a[0]):
+            assert SKILL.verify(item, ok), ok
+        other = "no" if a == "yes" else "yes"
+        for bad in (other, other.capitalize(), "", "perhaps"):
+            assert not SKILL.verify(item, bad), bad
+
+
+def test_determinism() -> None:
+    assert batch(5, 4, 60) == batch(5, 4, 60)
+    assert batch(5, 4, 60).questions != batch(6, 4, 60).questions
+
+
+@pytest.mark.parametrize("level", [12, 50])
+def test_high_levels_generate(level: int) -> None:
+    b = batch(2, level, 4)
+    assert len(b.questions) == 4
+    for q, a in zip(b.questions, b.answers):
+        assert follows_by_witnesses(q) == a
+
+
+def test_knobs_grow() -> None:
+    assert SKILL.params(50).chain > SKILL.params(1).chain
+    assert SKILL.params(50).distractors > SKILL.params(1).distractors
+
+
+def test_diversity_and_balance() -> None:
+    b = batch(9, 3, 300)
+    assert len(set(b.questions)) >= 0.95 * 300
+    assert Counter(b.answers) == {"yes": 150, "no": 150}
