@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from curriculum.errors import CurriculumError, InputFileError, UnknownLearner
+from curriculum.errors import CurriculumError, GenerationError, InputFileError, UnknownLearner
 
 LEARNER_KINDS = ("local",)
 
@@ -84,15 +84,19 @@ def cmd_skills(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    """Generate n items of one skill and level (both splits) into a Parquet file."""
+    """Generate n items of one skill and level (both splits), re-verify every answer, write Parquet."""
     from curriculum.generate import generate_items
     from curriculum.skills import get_skill
+    from curriculum.verify import gold_checks
 
     get_skill(args.skill)
     out = Path(args.output)
     if out.parent and not out.parent.exists():
         raise InputFileError(f"cannot write {out}: directory {out.parent} does not exist")
     items = generate_items(args.skill, args.level, args.n, args.seed)
+    wrong = items.height - sum(gold_checks(items))
+    if wrong:
+        raise GenerationError(f"{wrong} of {items.height} generated answers failed re-verification; nothing written")
     tmp = out.with_name(out.name + ".tmp")
     try:
         items.write_parquet(tmp)

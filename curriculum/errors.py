@@ -27,6 +27,12 @@ class InputFileError(CurriculumError):
     """An input file is missing, unreadable or not in the expected format."""
 
 
+class GenerationError(CurriculumError):
+    """Generated items failed their own re-verification: a generator bug, never written out."""
+
+    exit_code = 1
+
+
 class TierRejected(CurriculumError):
     """A tier failed validation more times than the config allows."""
 

@@ -66,15 +66,17 @@ def generate_items(
 ) -> pl.DataFrame:
     """Up to n distinct items of one skill and level (fewer only when the level has fewer).
 
-    `split` keeps only items whose content falls in that split; `exclude` drops known item ids.
+    `split` keeps only items whose content falls in that split. Items in `exclude` (seen earlier)
+    are used only when the level has too few fresh ones: small levels are re-probed, not skipped.
     """
     check_level(level)
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     share = 1.0 if split is None else (EVAL_PERMILLE if split == "eval" else 1000 - EVAL_PERMILLE) / 1000
-    frames: list[pl.DataFrame] = []
-    seen: set[str] = set(exclude)
-    have = 0
+    fresh: list[pl.DataFrame] = []
+    reused: list[pl.DataFrame] = []
+    seen: set[str] = set()
+    have = idle = 0
     for chunk in range(MAX_CHUNKS):
         want = max(16, int((n - have) / share * 1.1) + 8)
         frame = _chunk(skill, level, want, seed, chunk, "procedural")
@@ -83,15 +85,20 @@ def generate_items(
         frame = frame.unique("item_id", keep="first", maintain_order=True)
         if seen:
             frame = frame.filter(~pl.col("item_id").is_in(list(seen)))
-        frame = frame.head(n - have)
-        if frame.height == 0 and chunk >= 2:
-            break  # three chunks in a row found nothing new: the space is spent
-        frames.append(frame)
-        have += frame.height
-        if have >= n:
-            break
         seen.update(frame["item_id"].to_list())
-    return pl.concat(frames) if frames else empty_items()
+        if exclude:
+            known = pl.col("item_id").is_in(list(exclude))
+            reused.append(frame.filter(known))
+            frame = frame.filter(~known)
+        frame = frame.head(n - have)
+        fresh.append(frame)
+        have += frame.height
+        idle = idle + 1 if frame.height == 0 else 0
+        if have >= n or idle >= 3:
+            break  # done, or three chunks in a row found nothing new: the space is spent
+    if have < n and reused:
+        fresh.append(pl.concat(reused).head(n - have))
+    return pl.concat(fresh) if fresh else empty_items()
 
 
 def generate_tier(plan: TierPlan, exclude: set[str] | frozenset[str] = frozenset()) -> pl.DataFrame:

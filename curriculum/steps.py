@@ -65,6 +65,7 @@ def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -
         plan,
         earlier_train=earlier.filter(pl.col("split") == "train")["item_id"].to_list(),
         earlier_eval=earlier.filter(pl.col("split") == "eval")["item_id"].to_list(),
+        docs_dir=Path(config.data_dir) / "docs",
     )
     store.write_validations(run_id, tier, attempt, report.results)
     store.set_tier_status(run_id, tier, attempt, "validated" if report.success else "rejected")

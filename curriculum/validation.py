@@ -20,8 +20,11 @@ from curriculum.errors import InputFileError
 from curriculum.items import ITEM_COLUMNS, ITEM_SCHEMA, item_ids
 from curriculum.plan import TierPlan
 from curriculum.skills import REGISTRY
+from curriculum.verify import gold_checks
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+BALANCE_MIN_GROUP = 40  # answer balance is judged on (skill, level, split) groups at least this large
+BALANCE_MAX_SHARE = 0.75  # ... where no single answer may take more than this share
 RESULT_SCHEMA = {
     "suite": pl.String, "expectation": pl.String, "column": pl.String, "success": pl.Boolean,
     "unexpected_count": pl.Int64, "element_count": pl.Int64, "details": pl.String,
@@ -33,6 +36,7 @@ class ValidationReport:
     suite: str
     success: bool
     results: pl.DataFrame  # one row per expectation, RESULT_SCHEMA
+    docs: Path | None = None  # Data Docs index, when built
 
     def failures(self) -> pl.DataFrame:
         return self.results.filter(~pl.col("success"))
@@ -56,26 +60,6 @@ def load_suite(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def _verified(items: pl.DataFrame) -> list[bool]:
-    """Per row: the verifier accepts the gold answer as the answer re-derived from the question.
-
-    With a skill `solve`, that proves the gold right; without one, it checks the gold is readable.
-    Items from outside the registry (source `real`) are checked by normalised exact match.
-    """
-    out = []
-    for row in items.select("skill", "question", "answer", "params").iter_rows(named=True):
-        skill = REGISTRY.get(row["skill"] or "")
-        try:
-            if skill is None or row["answer"] is None or row["question"] is None:
-                out.append(False)
-                continue
-            derived = skill.solve(row) if skill.solve is not None else row["answer"]
-            out.append(bool(skill.verify(row, derived)))
-        except Exception:  # a question that cannot be solved or an unreadable answer fails the check
-            out.append(False)
-    return out
-
-
 def with_checks(
     items: pl.DataFrame,
     plan: TierPlan | None = None,
@@ -93,7 +77,7 @@ def with_checks(
         ]
         checks["check_id_matches_content"] = (pl.col("item_id") == pl.Series(expected, dtype=pl.String)).fill_null(False)
     if {"skill", "question", "answer", "params"} <= has:
-        checks["check_gold_verified"] = pl.Series(_verified(items), dtype=pl.Boolean)
+        checks["check_gold_verified"] = pl.Series(gold_checks(items), dtype=pl.Boolean)
     if {"item_id", "split"} <= has:
         train = set(items.filter(pl.col("split") == "train")["item_id"].to_list()) | set(earlier_train)
         held = set(items.filter(pl.col("split") == "eval")["item_id"].to_list()) | set(earlier_eval)
@@ -101,37 +85,79 @@ def with_checks(
             pl.when(pl.col("split") == "eval").then(~pl.col("item_id").is_in(list(train)))
             .otherwise(~pl.col("item_id").is_in(list(held)))
         ).fill_null(False)
-    if plan is not None and {"skill", "level", "split"} <= has:
-        keys = [f"{s}\x1f{lv}\x1f{sp}" for s, lv, sp in plan.counts()]
-        key = pl.concat_str([pl.col("skill"), pl.col("level").cast(pl.String), pl.col("split")], separator="\x1f")
-        checks["check_in_plan"] = key.is_in(keys).fill_null(False)
+    group = ["skill", "level", "split"]
+    if plan is not None and set(group) <= has:
+        planned = pl.DataFrame(
+            [{"skill": s, "level": lv, "split": sp, "planned": c} for (s, lv, sp), c in plan.counts().items()],
+            schema={"skill": pl.String, "level": items.schema["level"], "split": pl.String, "planned": pl.Int64},
+        )
+        got = items.select(group).with_row_index("_row").join(planned, on=group, how="left", nulls_equal=True)
+        got = got.sort("_row").with_columns(pl.len().over(group).alias("_count"))
+        checks["check_in_plan"] = got["planned"].is_not_null()
+        # never more than planned; fewer only when a small level has run out of distinct items
+        checks["check_count_ok"] = (got["_count"] <= got["planned"]).fill_null(False)
     else:
         checks["check_in_plan"] = pl.lit(True)
+        checks["check_count_ok"] = pl.lit(True)
+    if set(group) | {"answer"} <= has:
+        size, top = pl.len().over(group), pl.col("answer").count().over(group + ["answer"])
+        checks["check_answer_balanced"] = ((size < BALANCE_MIN_GROUP) | (top / size <= BALANCE_MAX_SHARE)).fill_null(True)
+    if "question" in has:
+        # case, spacing and a trailing full stop or question mark do not make a question new
+        norm = pl.col("question").fill_null("").str.to_lowercase().str.replace_all(r"\s+", "").str.strip_chars_end(".?!")
+        checks["check_not_near_duplicate"] = norm.is_first_distinct()
+    if {"source", "params"} <= has:
+        llm = pl.col("source").fill_null("").str.starts_with("llm:")
+        checks["check_llm_evidence"] = ~llm | pl.col("params").fill_null("").str.contains('"verification"', literal=True)
     return items.with_columns(**{k: v for k, v in checks.items()})
 
 
 @cache
-def _gx_validator(suite_name: str):
-    """An ephemeral GX context with a pandas asset and the suite; built once per process."""
+def _gx_checkpoint(suite_name: str, docs_dir: str | None):
+    """An ephemeral GX context with a pandas asset, the suite and a checkpoint; built once per process.
+
+    With `docs_dir`, the checkpoint also (re)builds Data Docs there after each validation.
+    """
+    import logging
+
     import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        site = {
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+        }
+        context.add_data_docs_site(site_name="curriculum", site_config=site)
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=["curriculum"]))
     raw = load_suite(suite_name)
     suite = context.suites.add(gx.ExpectationSuite(name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta", {})))
     batch = context.data_sources.add_pandas("tiers").add_dataframe_asset("tier").add_batch_definition_whole_dataframe("whole")
-    return context.validation_definitions.add(gx.ValidationDefinition(name=f"{suite_name}-tier", data=batch, suite=suite))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+    return context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite_name}-gate",
+            validation_definitions=[definition],
+            actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+    )
 
 
-def run_suite(frame: pl.DataFrame, suite_name: str = "tier") -> ValidationReport:
+def run_suite(frame: pl.DataFrame, suite_name: str = "tier", docs_dir: Path | None = None) -> ValidationReport:
     """Run a suite on a frame that already carries its check_* columns."""
-    validator = _gx_validator(suite_name)
-    result = validator.run(
+    checkpoint = _gx_checkpoint(suite_name, None if docs_dir is None else str(Path(docs_dir).resolve()))
+    outcome = checkpoint.run(
         batch_parameters={"dataframe": frame.to_pandas()},
         expectation_parameters={"known_skills": sorted(REGISTRY)},
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
     )
+    result = next(iter(outcome.run_results.values()))
     rows = []
     for r in result.results:
         cfg, res = r.expectation_config, r.result or {}
@@ -153,7 +179,8 @@ def run_suite(frame: pl.DataFrame, suite_name: str = "tier") -> ValidationReport
             "element_count": res.get("element_count", frame.height), "details": json.dumps(details),
         })
     results = pl.DataFrame(rows, schema=RESULT_SCHEMA)
-    return ValidationReport(suite_name, bool(result.success), results)
+    docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
+    return ValidationReport(suite_name, bool(result.success), results, docs)
 
 
 def validate_items(
@@ -162,9 +189,10 @@ def validate_items(
     earlier_train: Collection[str] = (),
     earlier_eval: Collection[str] = (),
     suite: str = "tier",
+    docs_dir: Path | None = None,
 ) -> ValidationReport:
     """Validate a tier: computed checks, then the GX suite. Never raises on bad data: it reports it."""
-    return run_suite(with_checks(items, plan, earlier_train, earlier_eval), suite)
+    return run_suite(with_checks(items, plan, earlier_train, earlier_eval), suite, docs_dir)
 
 
 def read_items(path: Path | str) -> pl.DataFrame:

@@ -5,8 +5,11 @@ Tasks are coarse (one per step per tier) and pass run ids and tier numbers, neve
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
+    create_link_artifact,
     create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
@@ -30,6 +33,13 @@ def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bo
     logger = get_run_logger()
     for line in report.describe_failures():
         logger.warning("tier %s attempt %s failed %s", tier, attempt, line)
+    if report.docs is not None:
+        create_link_artifact(
+            key="curriculum-data-docs",
+            link=report.docs.resolve().as_uri(),
+            link_text="Great Expectations Data Docs",
+            description=f"Validation of tier {tier} (attempt {attempt}): {'passed' if report.success else 'FAILED'}",
+        )
     return report.success
 
 
@@ -95,7 +105,7 @@ def curriculum_run(config: RunConfig, run_id: str | None = None) -> str:
     create_markdown_artifact(
         markdown="\n".join(
             [f"# Curriculum run `{run_id}`", "", "| skill | frontier level after each tier |", "|---|---|", *lines,
-             "", f"Catalogue: `{store.path}`"]
+             "", f"Catalogue: `{store.path}`", f"Data Docs: `{Path(config.data_dir).resolve() / 'docs' / 'index.html'}`"]
         ),
         description=f"Summary of run {run_id}",
     )

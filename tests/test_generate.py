@@ -65,10 +65,18 @@ def test_exhausted_level_returns_what_exists():
     assert items["item_id"].is_unique().all()
 
 
-def test_exclude_drops_known_items():
+def test_exclude_prefers_fresh_items():
     first = generate_items("boolean_eval", 2, 50, seed=0)
     again = generate_items("boolean_eval", 2, 50, seed=0, exclude=set(first["item_id"]))
+    assert again.height == 50
     assert not set(first["item_id"]) & set(again["item_id"])
+
+
+def test_exclude_reuses_seen_items_when_the_level_is_spent():
+    held = generate_items("boolean_eval", 1, 1000, seed=0, split="eval")  # level 1 has ~17 held-out items
+    again = generate_items("boolean_eval", 1, 1000, seed=1, split="eval", exclude=set(held["item_id"]))
+    assert again.height == held.height
+    assert set(again["item_id"]) == set(held["item_id"])
 
 
 def test_chunk_seeds_do_not_shift_with_the_seed():

@@ -113,3 +113,46 @@ def test_failure_lines_name_the_expectation_and_show_rows(clean):
     corrupt, _ = CORRUPTIONS["wrong gold answer"]
     lines = validate_items(corrupt(clean), PLAN).describe_failures()
     assert any("check_gold_verified" in line and "3 unexpected" in line and "12345" in line for line in lines)
+
+
+MORE_CORRUPTIONS = {
+    "more items than planned": (
+        lambda f: pl.concat([f, f.filter(pl.col("skill") == "addition").head(1).with_columns(
+            pl.lit("9 + 99999 =").alias("question"), pl.lit("100008").alias("answer"))]).pipe(
+            lambda g: g.with_columns(pl.when(pl.col("question") == "9 + 99999 =").then(
+                pl.lit("ffffffffffffffff")).otherwise(pl.col("item_id")).alias("item_id"))),
+        ("expect_column_values_to_be_in_set", "check_count_ok"),
+    ),
+    "one answer dominates": (
+        lambda f: f.with_columns(pl.when((pl.col("skill") == "boolean_eval") & (pl.col("split") == "train"))
+                                 .then(pl.lit("True")).otherwise(pl.col("answer")).alias("answer")),
+        ("expect_column_values_to_be_in_set", "check_answer_balanced"),
+    ),
+    "near-duplicate questions": (
+        lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) % 10 == 0).then(pl.lit("Is 7 PRIME?"))
+                                 .otherwise(pl.col("question")).alias("question")),
+        ("expect_column_values_to_be_in_set", "check_not_near_duplicate"),
+    ),
+    "model-written item without evidence": (
+        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("llm:teacher")).otherwise(pl.col("source")).alias("source")),
+        ("expect_column_values_to_be_in_set", "check_llm_evidence"),
+    ),
+    "question too long": (
+        lambda f: f.with_columns(pl.when(first_rows(f, 1)).then(pl.lit("1 + " * 6000 + "1 =")).otherwise(pl.col("question")).alias("question")),
+        ("expect_column_value_lengths_to_be_between", "question"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_CORRUPTIONS))
+def test_tier_level_corruption_is_caught(clean, name):
+    corrupt, expected = MORE_CORRUPTIONS[name]
+    report = validate_items(corrupt(clean), PLAN)
+    assert not report.success
+    assert expected in failed(report), report.describe_failures()
+
+
+def test_a_few_near_duplicates_are_tolerated(clean):
+    twin = clean.head(1).with_columns(pl.col("question").str.to_uppercase(), pl.lit("ffffffffffffffff").alias("item_id"))
+    report = validate_items(pl.concat([clean, twin]))
+    assert ("expect_column_values_to_be_in_set", "check_not_near_duplicate") not in failed(report)
