@@ -124,6 +124,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print runs, then one run's tiers and per-skill level trajectories (latest run by default)."""
+    import polars as pl
+
+    from curriculum.report import open_store, resolve_run, runs_table, tiers_table, trajectory_table
+
+    store = open_store(args.data_dir)
+    run_id = resolve_run(store, args.run)
+    with pl.Config(tbl_rows=200, tbl_cols=20, fmt_str_lengths=120, tbl_hide_dataframe_shape=True,
+                   tbl_hide_column_data_types=True):
+        print("runs\n", runs_table(store), sep="")
+        print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
+        print(f"\nfrontier level and held-out accuracy per skill, tier by tier ({run_id})\n",
+              trajectory_table(store, run_id), sep="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="curriculum", description="Tiered curriculum learning on Prefect.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -151,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("file", type=Path)
     val.add_argument("--suite", default="tier", help="suite name in expectations/ (default: tier)")
     val.set_defaults(func=cmd_validate)
+    ins = sub.add_parser("inspect", help="print runs, tiers and level trajectories from the catalogue")
+    ins.add_argument("--data-dir", type=Path, default=Path("data"))
+    ins.add_argument("--run", help="run id (default: the latest run)")
+    ins.set_defaults(func=cmd_inspect)
     return parser
 
 
