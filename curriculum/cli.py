@@ -13,6 +13,7 @@ from pathlib import Path
 from curriculum.errors import CurriculumError, GenerationError, InputFileError, UnknownLearner
 
 LEARNER_KINDS = ("local",)
+LATEST = "latest"
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -40,15 +41,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.learner is not None and args.learner not in LEARNER_KINDS:
         raise UnknownLearner(f"unknown learner {args.learner!r}; known: {', '.join(LEARNER_KINDS)}")
-    config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir, learner_kind=args.learner)
-    Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
+    run_id = None
+    if args.resume is not None:
+        from curriculum.steps import resumable_run
+
+        run_id, config = resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume)
+        print(f"resuming run {run_id}", file=sys.stderr)
+    else:
+        config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir, learner_kind=args.learner)
+        Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.curriculum_flow import curriculum_run
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        run_id = curriculum_run(config)
+        run_id = curriculum_run(config, run_id=run_id, resume=run_id is not None)
     data = Path(config.data_dir)
     print(
         f"\nRun {run_id} finished.\n"
@@ -151,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
     run.add_argument("--learner", help="learner kind: local")
+    run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
+                     help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
     run.set_defaults(func=cmd_run)
 
     skills = sub.add_parser("skills", help="list the skills with examples")
@@ -172,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--data-dir", type=Path, default=Path("data"))
     ins.add_argument("--run", help="run id (default: the latest run)")
     ins.set_defaults(func=cmd_inspect)
+
+    from curriculum.benchmark import add_benchmark_parser
+
+    add_benchmark_parser(sub)
     return parser
 
 

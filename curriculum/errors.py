@@ -23,6 +23,18 @@ class DataDirError(CurriculumError):
     """The data directory cannot be created or written."""
 
 
+class CatalogueBusy(CurriculumError):
+    """Another process held the catalogue for longer than we wait."""
+
+
+class CatalogueVersionError(CurriculumError):
+    """The catalogue was written by a newer, incompatible version."""
+
+
+class NothingToResume(CurriculumError):
+    """No unfinished run matches what --resume asked for."""
+
+
 class InputFileError(CurriculumError):
     """An input file is missing, unreadable or not in the expected format."""
 

@@ -33,6 +33,38 @@ def start_run(config: RunConfig, run_id: str | None = None) -> str:
     return run_id
 
 
+def resumable_run(data_dir: Path, run_id: str | None = None) -> tuple[str, RunConfig]:
+    """The run to resume (the latest unfinished one, or `run_id`) and its recorded config."""
+    from curriculum.config import parse_config
+    from curriculum.errors import NothingToResume
+    from curriculum.report import open_store
+
+    store = open_store(data_dir)
+    store.init()  # refuses catalogues from an unknown (newer) version
+    if run_id is None:
+        rows = store.query("SELECT run_id, config FROM runs WHERE status <> 'completed' ORDER BY started_at DESC LIMIT 1")
+        if rows.height == 0:
+            raise NothingToResume(f"nothing to resume in {store.path}: every run there completed")
+    else:
+        rows = store.query("SELECT run_id, status, config FROM runs WHERE run_id = ?", [run_id])
+        if rows.height == 0:
+            raise NothingToResume(f"unknown run id {run_id!r} in {store.path}")
+        if rows["status"][0] == "completed":
+            raise NothingToResume(f"run {run_id} already completed")
+    raw = json.loads(rows["config"][0])
+    raw["data_dir"] = str(data_dir)  # the catalogue may have moved since the run started
+    store.reopen_run(rows["run_id"][0])
+    return rows["run_id"][0], parse_config(raw, f"run {rows['run_id'][0]}")
+
+
+def tier_status(config: RunConfig, run_id: str, tier: int) -> tuple[int, str]:
+    """(latest attempt, its status) of a tier, or (1, "new") when nothing of it was written yet."""
+    rows = Store(config.data_dir).query(
+        "SELECT attempt, status FROM tiers WHERE run_id = ? AND tier = ? ORDER BY attempt DESC LIMIT 1", [run_id, tier]
+    )
+    return (1, "new") if rows.height == 0 else (rows["attempt"][0], rows["status"][0])
+
+
 def run_dir(config: RunConfig, run_id: str) -> Path:
     return Path(config.data_dir) / "runs" / run_id
 
@@ -78,7 +110,8 @@ def train_step(config: RunConfig, run_id: str, tier: int, attempt: int, on_progr
     items = store.tier_items(run_id, tier, attempt)
     replay = store.accepted_items(run_id, tier)
     learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
-    stats = learner.train(items, replay if replay.height else None, on_progress=on_progress)
+    # the tag makes a redo after a crash a no-op when the checkpoint already holds this tier's training
+    stats = learner.train(items, replay if replay.height else None, on_progress=on_progress, tag=f"tier-{tier}")
     store.set_tier_status(run_id, tier, attempt, "trained", stats)
     return stats
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,10 +21,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from curriculum.errors import DataDirError
+from curriculum.errors import CatalogueBusy, CatalogueVersionError, DataDirError
 
 CATALOGUE = "curriculum.duckdb"
 STORAGE_VERSION = "v1.4.0"  # readable by the duckdb CLI users install from PyPI
+LOCK_WAIT_S = 60.0  # how long a write or read waits for another process to let go of the file
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -95,6 +97,11 @@ class Store:
         with self.connect() as con:
             con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
             done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+            unknown = sorted(done - {name for name, _ in MIGRATIONS})
+            if unknown:
+                raise CatalogueVersionError(
+                    f"catalogue {self.path} was written by a newer version (migration {unknown[-1]}); upgrade curriculum"
+                )
             for name, sql in MIGRATIONS:
                 if name in done:
                     continue
@@ -106,9 +113,24 @@ class Store:
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; closed on exit so other processes can open the file."""
+        """A short-lived connection; closed on exit so other processes can open the file.
+
+        DuckDB lets one process hold the file at a time: while another process (a run, a reader)
+        holds it, wait and retry for up to LOCK_WAIT_S, then fail with one clear line.
+        """
         config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
-        con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                break
+            except duckdb.IOException as err:
+                if "lock" not in str(err).lower():
+                    raise
+                if time.monotonic() > deadline:
+                    raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
         try:
             yield con
         finally:
@@ -125,6 +147,10 @@ class Store:
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', ?, ?, NULL, NULL)",
                 [run_id, name, seed, learner, tiers, json.dumps(config), now()],
             )
+
+    def reopen_run(self, run_id: str) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE runs SET status = 'running', finished_at = NULL, message = NULL WHERE run_id = ?", [run_id])
 
     def finish_run(self, run_id: str, status: str, message: str | None = None) -> None:
         with self.connect() as con:

@@ -70,26 +70,42 @@ def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list
     return rows
 
 
+def run_tier(config: RunConfig, run_id: str, tier: int) -> list[dict] | None:
+    """Carry one tier from wherever it stands to complete; a failed validation means a fresh attempt."""
+    attempt, status = steps.tier_status(config, run_id, tier)
+    if status == "complete":
+        return None
+    while status in ("new", "generated", "rejected"):
+        if status == "rejected":
+            attempt, status = attempt + 1, "new"
+        if attempt > config.validation.max_attempts:
+            raise TierRejected(
+                f"tier {tier} failed validation {config.validation.max_attempts} times; "
+                f"see: SELECT * FROM validations WHERE run_id = '{run_id}' AND NOT success"
+            )
+        if status == "new":
+            generate_tier(config, run_id, tier, attempt)
+        status = "validated" if validate_tier(config, run_id, tier, attempt) else "rejected"
+    if status == "validated":
+        train_learner(config, run_id, tier, attempt)
+        status = "trained"
+    if status == "trained":
+        evaluate_learner(config, run_id, tier, attempt)
+    return decide_next(config, run_id, tier, attempt)
+
+
 @flow(name="curriculum-run", flow_run_name="{config.name}-seed-{config.seed}", log_prints=True)
-def curriculum_run(config: RunConfig, run_id: str | None = None) -> str:
-    """Run `config.tiers` tiers; a tier that fails validation is regenerated, never trained on."""
-    run_id = steps.start_run(config, run_id)
+def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = False) -> str:
+    """Run `config.tiers` tiers; with resume, carry on an existing run, redoing only unfinished steps."""
+    run_id = run_id if resume and run_id else steps.start_run(config, run_id)
     store = Store(config.data_dir)
     print(f"run {run_id}: {config.tiers} tiers, skills {', '.join(s.name for s in config.skills)}")
     try:
         for tier in range(1, config.tiers + 1):
-            for attempt in range(1, config.validation.max_attempts + 1):
-                generate_tier(config, run_id, tier, attempt)
-                if validate_tier(config, run_id, tier, attempt):
-                    break
-            else:
-                raise TierRejected(
-                    f"tier {tier} failed validation {config.validation.max_attempts} times; "
-                    f"see: SELECT * FROM validations WHERE run_id = '{run_id}' AND NOT success"
-                )
-            train_learner(config, run_id, tier, attempt)
-            evaluate_learner(config, run_id, tier, attempt)
-            rows = decide_next(config, run_id, tier, attempt)
+            rows = run_tier(config, run_id, tier)
+            if rows is None:
+                print(f"tier {tier}: already complete")
+                continue
             levels = ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
             print(f"tier {tier}: {levels}")
     except BaseException as err:

@@ -79,3 +79,38 @@ def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "r1,running" in out.stdout
+
+
+def test_a_second_process_waits_for_the_lock(tmp_path):
+    store = Store(tmp_path).init()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5); c.close()",
+         str(store.path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    store.start_run("r1", "t", 0, "local", 1, {})  # blocks until the holder lets go, then writes
+    holder.wait(timeout=30)
+    assert store.query("SELECT count(*) n FROM runs")["n"].item() == 1
+
+
+def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
+    from curriculum import store as store_module
+    from curriculum.errors import CatalogueBusy
+
+    store = Store(tmp_path).init()
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)",
+         str(store.path)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CatalogueBusy, match="held by another process"):
+            store.query("SELECT 1")
+    finally:
+        holder.kill()
+        holder.wait()

@@ -16,8 +16,10 @@ LEARNERS = ("local",)
 
 
 class Learner(Protocol):
-    def train(self, items: pl.DataFrame, replay: pl.DataFrame | None = None) -> dict[str, Any]:
-        """Train on the tier's train items (plus replay); return stats (steps, loss, seconds)."""
+    def train(
+        self, items: pl.DataFrame, replay: pl.DataFrame | None = None, on_progress: Any = None, tag: str | None = None
+    ) -> dict[str, Any]:
+        """Train on the tier's train items (plus replay); return stats. A repeated tag is not trained twice."""
 
     def answer(self, questions: list[str]) -> list[str]:
         """Greedy answers to questions, one string each."""

@@ -145,6 +145,7 @@ class LocalLearner:
         self.model = TinyGPT(self.model_cfg).to(self.device)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate, weight_decay=0.01)
         self.steps_done = 0
+        self.trained: dict[str, dict[str, Any]] = {}  # tag -> stats of each training call already done
         if self.path.exists():
             self._load()
 
@@ -153,6 +154,7 @@ class LocalLearner:
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ckpt["optimizer"])
         self.steps_done = ckpt["steps_done"]
+        self.trained = ckpt.get("trained", {})
 
     def save(self) -> None:
         """Checkpoint weights, optimizer, model args and step; written to a temp file, then renamed."""
@@ -164,6 +166,7 @@ class LocalLearner:
                 "optimizer": self.opt.state_dict(),
                 "model_args": asdict(self.model_cfg),
                 "steps_done": self.steps_done,
+                "trained": self.trained,
                 "config": self.config.model_dump(mode="json"),
             },
             tmp,
@@ -175,7 +178,11 @@ class LocalLearner:
         items: pl.DataFrame,
         replay: pl.DataFrame | None = None,
         on_progress: Callable[[float], None] | None = None,
+        tag: str | None = None,
     ) -> dict[str, Any]:
+        """Train for steps_per_tier steps; with a tag already in the checkpoint, return its stats instead."""
+        if tag is not None and tag in self.trained:
+            return self.trained[tag]
         cfg = self.config
         fresh = items.filter(pl.col("split") == "train")
         old = replay.filter(pl.col("split") == "train") if replay is not None else None
@@ -212,11 +219,8 @@ class LocalLearner:
                     on_progress(step / total)
         bar.close()
         self.steps_done += total
-        self.save()
-        if on_progress:
-            on_progress(1.0)
         tail = losses[-max(1, total // 10) :]
-        return {
+        stats = {
             "steps": total,
             "steps_done": self.steps_done,
             "train_items": fresh.height,
@@ -225,6 +229,12 @@ class LocalLearner:
             "seconds": time.perf_counter() - started,
             "parameters": self.model.n_params(),
         }
+        if tag is not None:
+            self.trained[tag] = stats
+        self.save()
+        if on_progress:
+            on_progress(1.0)
+        return stats
 
     @torch.no_grad()
     def answer(self, questions: list[str], max_new: int = 32) -> list[str]:

@@ -1,0 +1,454 @@
+"""Algebra: linear equations in x, square linear systems with a unique integer solution, polynomials.
+
+Items are built backwards from a chosen integer solution (x, the solution vector, the roots), so the gold
+answer is exact by construction; uniqueness is checked exactly (nonzero coefficient of x, exact integer
+determinant). Columns are numpy int64 while a bound shows no overflow, numpy object arrays of Python ints beyond.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.skills.answers import parse_fraction, parse_int, parse_int_list
+from curriculum.skills.base import Batch, Skill, register
+
+_SAFE = 2**62
+_BOUND = 10**6  # knob ceiling that keeps int64 products exact (reached only at absurd levels)
+
+# --------------------------------------------------------------------------------------------------
+# shared formatting
+
+
+def _nonzero(rng: np.random.Generator, hi: int, size: Any, positive: bool = False) -> np.ndarray:
+    """Integers in [-hi, -1] u [1, hi] (or [1, hi])."""
+    v = rng.integers(1, hi + 1, size=size, dtype=np.int64)
+    if positive:
+        return v
+    return np.where(rng.integers(0, 2, size=size) == 1, -v, v)
+
+
+def _lead_var(c: int, var: str) -> str:
+    return var if c == 1 else f"-{var}" if c == -1 else f"{c}{var}"
+
+
+def _next_var(c: int, var: str) -> str:
+    if c > 0:
+        return f" + {var}" if c == 1 else f" + {c}{var}"
+    return f" - {var}" if c == -1 else f" - {-c}{var}"
+
+
+# --------------------------------------------------------------------------------------------------
+# linear_equation
+
+_X, _C, _B = 0, 1, 2  # term kinds: a*x, constant, k*(x + m)
+
+
+class LinearEquationParams(BaseModel, frozen=True):
+    terms_per_side: int  # the right side's last term is always the constant that makes x the solution
+    x_on_both_sides: bool
+    brackets: bool  # terms k(x + m)
+    coef_max: int
+    const_max: int
+    solution_max: int
+
+
+def linear_equation_params(level: int) -> LinearEquationParams:
+    return LinearEquationParams(
+        terms_per_side=2 if level < 3 else 2 + (level - 1) // 3,
+        x_on_both_sides=level >= 2,
+        brackets=level >= 4,
+        coef_max=min(2 + level, _BOUND),
+        const_max=min(5 + 3 * level, _BOUND),
+        solution_max=min(3 + 2 * level, _BOUND),
+    )
+
+
+def _equation_draw(rng: np.random.Generator, level: int, n: int) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """Left/right sides as lists of (kind, value, inner) columns, x, and a bad mask."""
+    p = linear_equation_params(level)
+    if level == 1:
+        left_kinds, right_kinds = [_X, _C], [_C]
+    elif level == 2:
+        left_kinds, right_kinds = [_X, _C], [_X, _C]
+    else:
+        left_kinds = [-1] + [None] * (p.terms_per_side - 1)  # -1: an x term or a bracket
+        right_kinds = [None] * (p.terms_per_side - 1) + [_C]
+    kinds_hi = 3 if p.brackets else 2
+    x = rng.integers(0 if level == 1 else -p.solution_max, p.solution_max + 1, size=n, dtype=np.int64)
+    sides = []
+    slope = [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)]
+    const = [np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)]
+    for s, kinds in enumerate((left_kinds, right_kinds)):
+        cols = []
+        for j, kind in enumerate(kinds):
+            last_right = s == 1 and j == len(kinds) - 1
+            if kind is None:
+                k = rng.integers(0, kinds_hi, size=n)
+            elif kind == -1:
+                k = rng.integers(0, 2, size=n) * 2 if p.brackets else np.full(n, _X, dtype=np.int64)
+            else:
+                k = np.full(n, kind, dtype=np.int64)
+            coef = _nonzero(rng, p.coef_max, n, positive=level == 1)
+            val = _nonzero(rng, p.const_max, n)
+            if p.brackets:  # bracket multipliers have |k| >= 2
+                coef = np.where((k == _B) & (np.abs(coef) == 1), 2 * coef, coef)
+            inner = _nonzero(rng, p.solution_max, n)
+            if last_right:
+                cols.append([k, None, None])  # filled in below
+                continue
+            slope[s] += np.where(k == _X, coef, 0) + np.where(k == _B, coef, 0)
+            const[s] += np.where(k == _C, val, 0) + np.where(k == _B, coef * inner, 0)
+            cols.append([k, np.where(k == _C, val, coef), inner])
+        sides.append(cols)
+    d = (slope[0] - slope[1]) * x + const[0] - const[1]
+    sides[1][-1][1] = d
+    sides[1][-1][2] = d
+    bad = slope[0] == slope[1]
+    if len(right_kinds) > 1:
+        bad |= d == 0
+    return sides[0], sides[1], x, bad
+
+
+def _side_text(cols: list) -> list[str]:
+    parts = []
+    for j, (kind, val, inner) in enumerate(cols):
+        ks, vs, ins = kind.tolist(), val.tolist(), inner.tolist()
+        if j == 0:
+            parts.append(
+                [
+                    ("x" if v == 1 else "-x" if v == -1 else f"{v}x") if k == _X
+                    else str(v) if k == _C
+                    else f"{v}(x + {m})" if m > 0 else f"{v}(x - {-m})"
+                    for k, v, m in zip(ks, vs, ins)
+                ]
+            )  # fmt: skip
+        else:
+            parts.append(
+                [
+                    (
+                        (f" + {v}x" if v != 1 else " + x") if v > 0 else (f" - {-v}x" if v != -1 else " - x")
+                    ) if k == _X
+                    else (f" + {v}" if v > 0 else f" - {-v}") if k == _C
+                    else (f" + {v}" if v > 0 else f" - {-v}") + (f"(x + {m})" if m > 0 else f"(x - {-m})")
+                    for k, v, m in zip(ks, vs, ins)
+                ]
+            )  # fmt: skip
+    if len(parts) == 1:
+        return parts[0]
+    return ["".join(t) for t in zip(*parts)]
+
+
+def generate_linear_equation(rng: np.random.Generator, level: int, n: int) -> Batch:
+    left, right, x, bad = _equation_draw(rng, level, n)
+    todo = np.flatnonzero(bad)
+    while todo.size:
+        l2, r2, x2, bad2 = _equation_draw(rng, level, todo.size)
+        for cols, new in ((left, l2), (right, r2)):
+            for col, ncol in zip(cols, new):
+                for arr, narr in zip(col, ncol):
+                    if arr is not narr:
+                        arr[todo] = narr
+        # the last right column shares one array for value and inner: assigned twice, harmless
+        x[todo] = x2
+        todo = todo[bad2]
+    lt, rt = _side_text(left), _side_text(right)
+    questions = [f"Solve for x: {a} = {b}. Give the integer value of x." for a, b in zip(lt, rt)]
+    return Batch(questions, [str(v) for v in x.tolist()])
+
+
+_X_PREFIX = re.compile(r"^\s*x\s*=\s*", re.IGNORECASE)
+
+
+def verify_linear_equation(item: Mapping[str, Any], answer: str) -> bool:
+    """'3', ' +3 ', 'x = 3', '3.0', '6/2' all count for gold 3."""
+    gold = item["answer"]
+    if answer == gold:
+        return True
+    s = _X_PREFIX.sub("", str(answer)).replace("\u2212", "-")
+    got = parse_int(s)
+    if got is None:
+        s = s.strip()
+        frac = parse_fraction(s[:-1] if s.endswith(".") else s)
+        return frac is not None and frac == int(gold)
+    return got == int(gold)
+
+
+# --------------------------------------------------------------------------------------------------
+# linear_system
+
+_VARS = ("x", "y", "z", "w", "u", "v", "p", "q", "r", "s", "t")
+
+
+def _var_names(n: int) -> list[str]:
+    return list(_VARS[:n]) if n <= len(_VARS) else [f"x{i + 1}" for i in range(n)]
+
+
+class LinearSystemParams(BaseModel, frozen=True):
+    unknowns: int
+    coef_max: int  # nonzero coefficients in [-coef_max, coef_max]
+    solution_max: int
+
+
+def linear_system_params(level: int) -> LinearSystemParams:
+    return LinearSystemParams(
+        unknowns=2 + ((level + 3) // 4).bit_length() - 1,  # 2 at 1-4, 3 at 5-12, 4 at 13-28, 5 at 29-60...
+        coef_max=min(2 + level // 2, _BOUND),
+        solution_max=min(3 + level, _BOUND),
+    )
+
+
+def _bareiss_det(rows: list[list[int]]) -> int:
+    """Exact integer determinant (fraction-free Gaussian elimination)."""
+    m = [list(r) for r in rows]
+    n, sign, prev = len(m), 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            for i in range(k + 1, n):
+                if m[i][k] != 0:
+                    m[k], m[i] = m[i], m[k]
+                    sign = -sign
+                    break
+            else:
+                return 0
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return sign * m[n - 1][n - 1]
+
+
+def _dets(a: np.ndarray) -> np.ndarray:
+    """Exact determinants of a (n, n, N) stack: integer formulas for n <= 3, Bareiss per item beyond."""
+    n = a.shape[0]
+    if n == 1:
+        return a[0, 0]
+    if n == 2:
+        return a[0, 0] * a[1, 1] - a[0, 1] * a[1, 0]
+    if n == 3:
+        return (
+            a[0, 0] * (a[1, 1] * a[2, 2] - a[1, 2] * a[2, 1])
+            - a[0, 1] * (a[1, 0] * a[2, 2] - a[1, 2] * a[2, 0])
+            + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0])
+        )
+    mats = np.moveaxis(a, 2, 0).tolist()
+    return np.array([_bareiss_det(m) for m in mats], dtype=object)
+
+
+def generate_linear_system(rng: np.random.Generator, level: int, n: int) -> Batch:
+    p = linear_system_params(level)
+    k = p.unknowns
+    a = _nonzero(rng, p.coef_max, (k, k, n))
+    bad = np.flatnonzero(_dets(a) == 0)
+    while bad.size:
+        a[:, :, bad] = _nonzero(rng, p.coef_max, (k, k, bad.size))
+        bad = bad[_dets(a[:, :, bad]) == 0]
+    x = rng.integers(-p.solution_max, p.solution_max + 1, size=(k, n), dtype=np.int64)
+    b = np.einsum("ijn,jn->in", a, x)  # |b| <= k * coef_max * solution_max: exact in int64
+    names = _var_names(k)
+    eqs = []
+    for i in range(k):
+        row = a[i].tolist()
+        parts = [[_lead_var(c, names[0]) for c in row[0]]]
+        parts += [[_next_var(c, names[j]) for c in row[j]] for j in range(1, k)]
+        parts.append([f" = {v}" for v in b[i].tolist()])
+        eqs.append(["".join(t) for t in zip(*parts)])
+    form = ", ".join(f"{v} = ..." for v in names)
+    if k == 2:
+        systems = [f"{e0}; {e1}" for e0, e1 in zip(*eqs)]
+        xs, ys = x.tolist()
+        answers = [f"x = {u}, y = {w}" for u, w in zip(xs, ys)]
+    else:
+        systems = ["; ".join(t) for t in zip(*eqs)]
+        cols = [[f"{nm} = {v}" for v in col] for nm, col in zip(names, x.tolist())]
+        answers = [", ".join(t) for t in zip(*cols)]
+    questions = [f"Solve the system {s}. Answer in the form {form}" for s in systems]
+    return Batch(questions, answers)
+
+
+_ASSIGN = re.compile(r"([a-z]\w*)\s*=\s*([+-]?\s*\d+)(?:\.0*)?")
+_GLUE = re.compile(r"^[\s,;.]*$|^[\s,;.]*(?:and)?[\s,;.]*$")
+
+
+def _parse_assignments(text: str) -> dict[str, int] | None:
+    s = str(text).strip().lower().replace("\u2212", "-").strip("(){}[]")
+    found: dict[str, int] = {}
+    pos = 0
+    for m in _ASSIGN.finditer(s):
+        if not _GLUE.match(s[pos : m.start()]):
+            return None
+        name, value = m.group(1), int(m.group(2).replace(" ", ""))
+        if name in found and found[name] != value:
+            return None
+        found[name] = value
+        pos = m.end()
+    if not found or not _GLUE.match(s[pos:]):
+        return None
+    return found
+
+
+def verify_linear_system(item: Mapping[str, Any], answer: str) -> bool:
+    """'x=3,y=-2', 'y = -2; x = 3', 'x = 3 and y = -2', or the bare values in variable order '3, -2'."""
+    gold = item["answer"]
+    if answer == gold:
+        return True
+    want = _parse_assignments(gold)
+    if want is None:  # pragma: no cover - gold is always well formed
+        return False
+    if "=" in str(answer):
+        return _parse_assignments(answer) == want
+    values = parse_int_list(answer)
+    return values is not None and values == list(want.values())
+
+
+# --------------------------------------------------------------------------------------------------
+# polynomial
+
+
+class PolynomialParams(BaseModel, frozen=True):
+    eval_degree: int
+    coef_max: int  # evaluation mode: coefficients in [-coef_max, coef_max], leading one nonzero
+    point_max: int  # evaluation point in [-point_max, point_max]
+    roots_degree: int  # roots mode: number of integer roots (with repetition)
+    root_max: int
+    lead_max: int  # roots mode: leading coefficient in [-lead_max, lead_max] \ {0} (positive at level 1)
+
+
+def polynomial_params(level: int) -> PolynomialParams:
+    return PolynomialParams(
+        eval_degree=2 + (level - 1) // 3,
+        coef_max=min(3 + level, _BOUND),
+        point_max=min(2 + level // 2, _BOUND),
+        roots_degree=2 + level // 3,
+        root_max=min(4 + level, _BOUND),
+        lead_max=min(1 + level // 3, _BOUND),
+    )
+
+
+def _poly_text(coefs: list[list[int]]) -> list[str]:
+    """coefs[i] = column of coefficients of x^(deg - i); the leading one is nonzero."""
+    deg = len(coefs) - 1
+    parts = []
+    for i, col in enumerate(coefs):
+        power = deg - i
+        var = "" if power == 0 else "x" if power == 1 else f"x^{power}"
+        if i == 0:
+            parts.append([_lead_var(c, var) if var else str(c) for c in col])
+        elif var:
+            parts.append(["" if c == 0 else _next_var(c, var) for c in col])
+        else:
+            parts.append(["" if c == 0 else f" + {c}" if c > 0 else f" - {-c}" for c in col])
+    return ["".join(t) for t in zip(*parts)]
+
+
+def _eval_items(rng: np.random.Generator, p: PolynomialParams, n: int) -> tuple[list[str], list[str]]:
+    d = p.eval_degree
+    coefs = rng.integers(-p.coef_max, p.coef_max + 1, size=(d + 1, n), dtype=np.int64)
+    coefs[0] = _nonzero(rng, p.coef_max, n)
+    x = rng.integers(-p.point_max, p.point_max + 1, size=n, dtype=np.int64)
+    if p.coef_max * (d + 1) * max(p.point_max, 1) ** d >= _SAFE:
+        coefs, x = coefs.astype(object), x.astype(object)
+    value = coefs[0]
+    for c in coefs[1:]:
+        value = value * x + c
+    polys = _poly_text(coefs.tolist())
+    questions = [f"Evaluate p(x) = {q} at x = {v}." for q, v in zip(polys, x.tolist())]
+    return questions, [str(v) for v in value.tolist()]
+
+
+def _roots_items(rng: np.random.Generator, p: PolynomialParams, n: int, level: int) -> tuple[list[str], list[str]]:
+    d = p.roots_degree
+    roots = np.sort(rng.integers(-p.root_max, p.root_max + 1, size=(d, n), dtype=np.int64), axis=0)
+    lead = _nonzero(rng, p.lead_max, n, positive=level == 1)
+    if p.lead_max * (1 + p.root_max) ** d >= _SAFE:
+        lead, roots_ = lead.astype(object), roots.astype(object)
+    else:
+        roots_ = roots
+    coefs = [lead]  # highest power first; multiply by (x - r) for each root
+    for r in roots_:
+        nxt = [coefs[0]]
+        for i in range(1, len(coefs)):
+            nxt.append(coefs[i] - r * coefs[i - 1])
+        nxt.append(-r * coefs[-1])
+        coefs = nxt
+    polys = _poly_text([c.tolist() for c in coefs])
+    questions = [
+        f"Find the roots of p(x) = {q}. All of them are integers; list each distinct root once, "
+        "in increasing order, separated by commas."
+        for q in polys
+    ]
+    rows = roots.T.tolist()
+    answers = [", ".join(str(v) for i, v in enumerate(row) if i == 0 or v != row[i - 1]) for row in rows]
+    return questions, answers
+
+
+def generate_polynomial(rng: np.random.Generator, level: int, n: int) -> Batch:
+    """Half the items evaluate a polynomial at a point, half ask for its integer roots (shuffled)."""
+    p = polynomial_params(level)
+    is_eval = rng.permutation(np.arange(n) % 2 == 0)
+    idx_e, idx_r = np.flatnonzero(is_eval).tolist(), np.flatnonzero(~is_eval).tolist()
+    qe, ae = _eval_items(rng, p, len(idx_e))
+    qr, ar = _roots_items(rng, p, len(idx_r), level)
+    questions, answers = [""] * n, [""] * n
+    for i, q, a in zip(idx_e, qe, ae):
+        questions[i], answers[i] = q, a
+    for i, q, a in zip(idx_r, qr, ar):
+        questions[i], answers[i] = q, a
+    return Batch(questions, answers)
+
+
+_ROOT_NOISE = re.compile(r"\b(?:x\s*=|and|or)|[{}()\[\]]")
+
+
+def verify_polynomial(item: Mapping[str, Any], answer: str) -> bool:
+    """Evaluation: the integer (any formatting). Roots: the distinct roots in any order, each once."""
+    gold = item["answer"]
+    if answer == gold:
+        return True
+    want = parse_int_list(gold)
+    if want is None:  # pragma: no cover
+        return False
+    text = str(answer).lower().replace("\u2212", "-")
+    if len(want) == 1:
+        one = parse_int(text.replace("x =", "").replace("x=", ""))
+        if one is not None:
+            return one == want[0]
+    got = parse_int_list(_ROOT_NOISE.sub(" ", text).strip().rstrip("."))
+    return got is not None and sorted(got) == sorted(want)
+
+
+register(
+    Skill(
+        name="linear_equation",
+        domain="maths",
+        description="Solve a linear equation in x with an integer solution; more terms and brackets with level.",
+        params=linear_equation_params,
+        generate_batch=generate_linear_equation,
+        verify=verify_linear_equation,
+    )
+)
+register(
+    Skill(
+        name="linear_system",
+        domain="maths",
+        description="Solve an n x n integer linear system with a unique integer solution; answer 'x = 3, y = -2'.",
+        params=linear_system_params,
+        generate_batch=generate_linear_system,
+        verify=verify_linear_system,
+    )
+)
+register(
+    Skill(
+        name="polynomial",
+        domain="maths",
+        description="Evaluate an integer polynomial at a point, or list the integer roots of one built from roots.",
+        params=polynomial_params,
+        generate_batch=generate_polynomial,
+        verify=verify_polynomial,
+    )
+)

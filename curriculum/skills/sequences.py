@@ -1,0 +1,213 @@
+"""Integer sequences: the next term of an arithmetic, geometric or linear-recurrence sequence.
+
+Each question names its family. The shown prefix determines the rule within that family: two terms fix an
+arithmetic or geometric rule (the first term is nonzero), and an order-k recurrence t(n) = c1*t(n-1) + ...
++ ck*t(n-k) is shown with at least 2k terms whose k x k Hankel matrix [t(i+j)] has a nonzero exact
+determinant, so the coefficients (hence the next term) are unique even over the rationals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.skills.answers import verify_int
+from curriculum.skills.base import Batch, Skill, register
+
+_SAFE = 2**62
+_BOUND = 10**6  # knob ceiling that keeps int64 draws sane (reached only at absurd levels)
+_ARITH, _GEO = 0, 1  # families; an order-k recurrence is family k (k >= 2)
+
+
+class SequenceParams(BaseModel, frozen=True):
+    geometric: bool
+    max_order: int  # recurrences of order 2..max_order (none when < 2)
+    terms_shown: int  # arithmetic/geometric show terms_shown..terms_shown+2; order k shows 2k+1..2k+2
+    start_max: int
+    step_max: int  # arithmetic: |difference| <= step_max
+    ratio_max: int  # geometric: 2 <= |ratio| <= ratio_max
+    fractional_ratios: bool  # geometric: ratios 1/r too (every term stays an integer)
+    coef_max: int  # recurrence coefficients in [-coef_max, coef_max], the last one nonzero
+    init_max: int  # recurrence initial terms in [-init_max, init_max]
+
+
+def sequence_params(level: int) -> SequenceParams:
+    return SequenceParams(
+        geometric=level >= 2,
+        max_order=0 if level < 3 else 2 + (level - 3) // 4,
+        terms_shown=5 if level < 6 else 4,
+        start_max=min(10 * level, _BOUND),
+        step_max=min(2 + 2 * level, _BOUND),
+        ratio_max=min(2 + level // 3, _BOUND),
+        fractional_ratios=level >= 5,
+        coef_max=min(2 + level // 4, _BOUND),
+        init_max=min(3 + level, _BOUND),
+    )
+
+
+def _signed(rng: np.random.Generator, lo: int, hi: int, n: int, signs: bool = True) -> np.ndarray:
+    v = rng.integers(lo, hi + 1, size=n, dtype=np.int64)
+    return np.where(rng.integers(0, 2, size=n) == 1, -v, v) if signs else v
+
+
+def _bareiss_det(rows: list[list[int]]) -> int:
+    """Exact integer determinant (fraction-free Gaussian elimination)."""
+    m = [list(r) for r in rows]
+    n, sign, prev = len(m), 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            for i in range(k + 1, n):
+                if m[i][k] != 0:
+                    m[k], m[i] = m[i], m[k]
+                    sign = -sign
+                    break
+            else:
+                return 0
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return sign * m[n - 1][n - 1]
+
+
+def _hankel_det(t: np.ndarray, k: int) -> np.ndarray:
+    """Exact det of [t(i+j)] for i, j < k, per item (t is (length, n), int64 or object)."""
+    if k == 2:
+        return t[0] * t[2] - t[1] * t[1]
+    if k == 3:
+        return (
+            t[0] * (t[2] * t[4] - t[3] * t[3])
+            - t[1] * (t[1] * t[4] - t[3] * t[2])
+            + t[2] * (t[1] * t[3] - t[2] * t[2])
+        )
+    cols = t[: 2 * k - 1].T.tolist()
+    return np.array([_bareiss_det([row[i : i + k] for i in range(k)]) for row in cols], dtype=object)
+
+
+def _arith(rng: np.random.Generator, p: SequenceParams, n: int, level: int, length: int) -> np.ndarray:
+    start = rng.integers(0 if level == 1 else -p.start_max, p.start_max + 1, size=n, dtype=np.int64)
+    step = _signed(rng, 1, p.step_max, n, signs=level > 1)
+    return start + step * np.arange(length, dtype=np.int64)[:, None]
+
+
+def _geo(rng: np.random.Generator, p: SequenceParams, n: int, length: int) -> np.ndarray:
+    ratio = _signed(rng, 2, p.ratio_max, n)
+    start = _signed(rng, 1, p.start_max, n)
+    big = p.start_max * p.ratio_max ** (length - 1) >= _SAFE
+    if big:
+        ratio, start = ratio.astype(object), start.astype(object)
+    terms = [start]
+    for _ in range(length - 1):
+        terms.append(terms[-1] * ratio)
+    out = np.array(terms, dtype=object if big else np.int64)
+    if p.fractional_ratios:  # half the items read backwards: ratio 1/r, every term an integer
+        rev = rng.integers(0, 2, size=n) == 1
+        out[:, rev] = out[::-1, rev]
+    return out
+
+
+def _recurrence(rng: np.random.Generator, p: SequenceParams, n: int, k: int, length: int) -> np.ndarray:
+    big = p.init_max * (k * p.coef_max) ** length >= _SAFE
+    dtype: Any = object if big else np.int64
+
+    def draw(m: int) -> tuple[np.ndarray, np.ndarray]:
+        coefs = rng.integers(-p.coef_max, p.coef_max + 1, size=(k, m), dtype=np.int64)
+        coefs[k - 1] = _signed(rng, 1, p.coef_max, m)
+        init = rng.integers(-p.init_max, p.init_max + 1, size=(k, m), dtype=np.int64)
+        coefs, init = coefs.astype(dtype), init.astype(dtype)
+        t = list(init)
+        for i in range(k, length):
+            acc = coefs[0] * t[i - 1]
+            for j in range(1, k):
+                acc = acc + coefs[j] * t[i - 1 - j]
+            t.append(acc)
+        return np.array(t, dtype=dtype), _hankel_det(np.array(t, dtype=dtype), k) == 0
+
+    t, bad = draw(n)
+    todo = np.flatnonzero(bad)
+    while todo.size:
+        t2, bad2 = draw(todo.size)
+        t[:, todo] = t2
+        todo = todo[bad2]
+    return t
+
+
+def _question(family: int, shown: str) -> str:
+    if family == _ARITH:
+        return (
+            f"The sequence {shown}, ... is arithmetic (each term is the previous term plus a fixed number). "
+            "What is the next term?"
+        )
+    if family == _GEO:
+        return (
+            f"The sequence {shown}, ... is geometric (each term is the previous term times a fixed number). "
+            "What is the next term?"
+        )
+    if family == 2:
+        return (
+            f"In the sequence {shown}, ... each term from the third on is a fixed combination of the previous two: "
+            "t(n) = a*t(n-1) + b*t(n-2) with the same numbers a, b throughout. What is the next term?"
+        )
+    return (
+        f"In the sequence {shown}, ... each term from term {family + 1} on is a fixed combination of the previous "
+        f"{family}: t(n) = c1*t(n-1) + ... + c{family}*t(n-{family}) with the same numbers c1..c{family} "
+        "throughout. What is the next term?"
+    )
+
+
+def generate_sequence(rng: np.random.Generator, level: int, n: int) -> Batch:
+    """Family mix: arithmetic and geometric a quarter each, recurrences (orders spread evenly) the rest."""
+    p = sequence_params(level)
+    families = [_ARITH] + ([_GEO] if p.geometric else [])
+    orders = list(range(2, p.max_order + 1))
+    weights = [1.0] * len(families)
+    if orders:
+        weights += [2.0 / len(orders)] * len(orders)
+    w = np.array(weights) / sum(weights)
+    fam = np.array(families + orders)[rng.choice(len(w), size=n, p=w)]
+    questions, answers = [""] * n, [""] * n
+    for f in (families + orders):
+        idx = np.flatnonzero(fam == f)
+        if not idx.size:
+            continue
+        m = idx.size
+        base = p.terms_shown if f < 2 else 2 * f + 1
+        shown = base + rng.integers(0, 3, size=m)
+        length = base + 3
+        if f == _ARITH:
+            t = _arith(rng, p, m, level, length)
+        elif f == _GEO:
+            t = _geo(rng, p, m, length)
+        else:
+            t = _recurrence(rng, p, m, f, length)
+        rows = t.T.tolist()
+        for i, row, s in zip(idx.tolist(), rows, shown.tolist()):
+            questions[i] = _question(f, ", ".join(map(str, row[:s])))
+            answers[i] = str(row[s])
+    return Batch(questions, answers)
+
+
+def verify_sequence(item: Mapping[str, Any], answer: str) -> bool:
+    """The next term as an integer: '+42', ' 42.', '1,234', 't(n) = 42' style prefixes dropped."""
+    if answer == item["answer"]:
+        return True
+    return verify_int(item, _PREFIX.sub("", str(answer)))
+
+
+_PREFIX = re.compile(r"^\s*(?:the next term is|next term:|t\(\w*\)\s*=|\w\s*=)\s*", re.IGNORECASE)
+
+
+register(
+    Skill(
+        name="sequence_next",
+        domain="maths",
+        description="Next term of an arithmetic, geometric or fixed-coefficient linear-recurrence sequence.",
+        params=sequence_params,
+        generate_batch=generate_sequence,
+        verify=verify_sequence,
+    )
+)

@@ -1,0 +1,219 @@
+"""Templated multi-step word problems with distractor sentences whose numbers do not matter.
+
+A person starts with some objects; each step adds, removes, or adds whole packs of them; distractor sentences
+(other people, other objects, ages, distances, times) are shuffled in between. From level 4 on, half the items
+end by sharing everything equally, and the start is raised so the share is exact. Every amount in the story is
+at least 2 and the running total never drops below 1, so the story stays sensible and the answer exact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from curriculum.skills.answers import verify_int
+from curriculum.skills.base import Batch, Skill, register
+
+NAMES = (
+    "Ava", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jonas", "Kira", "Liam", "Maya",
+    "Noah", "Olivia", "Pedro", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Wes", "Ximena", "Yusuf", "Zoe",
+    "Amara", "Bruno", "Carmen", "Dev", "Elena", "Felix", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Mateo", "Nadia",
+    "Omar",
+)  # fmt: skip
+OBJECTS = (
+    "apples", "marbles", "stickers", "pencils", "cookies", "stamps", "seashells", "books", "cards", "coins",
+    "balloons", "oranges", "buttons", "crayons", "beads", "candles", "toy cars", "tomatoes", "eggs", "cupcakes",
+    "postcards", "ribbons", "keys", "rocks", "feathers", "bottles", "tickets", "plums", "lemons", "erasers",
+)  # fmt: skip
+CONTAINERS = ("bags", "boxes", "packs", "crates", "jars")
+# sentence templates as f-string functions (much faster than str.format): name, friend, amount, object, ...
+ADD = (
+    lambda N, F, k, m, O, C: f"{N} buys {k} more {O}.",
+    lambda N, F, k, m, O, C: f"{N} finds {k} more {O}.",
+    lambda N, F, k, m, O, C: f"{F} gives {N} {k} {O}.",
+    lambda N, F, k, m, O, C: f"{N} wins {k} {O} in a game.",
+)
+SUB = (
+    lambda N, F, k, m, O, C: f"{N} gives {k} {O} to {F}.",
+    lambda N, F, k, m, O, C: f"{N} sells {k} {O}.",
+    lambda N, F, k, m, O, C: f"{N} loses {k} {O}.",
+    lambda N, F, k, m, O, C: f"{N} gives away {k} {O}.",
+)
+PACK = (
+    lambda N, F, k, m, O, C: f"{N} buys {k} {C} with {m} {O} in each.",
+    lambda N, F, k, m, O, C: f"{F} gives {N} {k} {C} holding {m} {O} each.",
+)
+# distractors: facts (at most once per story) and events (may repeat); P is another object
+FACTS = (
+    (lambda N, F, k, m, O, P: f"{F} has {k} {O}.", 2, None),
+    (lambda N, F, k, m, O, P: f"{N} is {k} years old.", 6, 70),
+    (lambda N, F, k, m, O, P: f"The shop is {k} km from {N}'s home.", 2, 40),
+    (lambda N, F, k, m, O, P: f"It takes {N} {k} minutes to walk home.", 5, 90),
+    (lambda N, F, k, m, O, P: f"{N} also owns {k} {P}.", 2, None),
+)
+EVENTS = (
+    (lambda N, F, k, m, O, P: f"{F} buys {k} {P}.", 2, None),
+    (lambda N, F, k, m, O, P: f"{F} finds {k} {O}.", 2, None),
+    (lambda N, F, k, m, O, P: f"{N} buys {k} {P}.", 2, None),
+    (lambda N, F, k, m, O, P: f"{F} sells {k} {P}.", 2, None),
+)
+DISTRACTORS = FACTS + EVENTS
+
+
+_ADD, _SUB, _PACK = 0, 1, 2
+STEPS = ADD + SUB + PACK  # template id: 4 * kind + variant (packs: 8 + variant % 2)
+
+
+def _steps_text(tid: list, names: list, friends: list, k: list, m: list, objs: list, box: list) -> list[str]:
+    """The STEPS templates inlined (one comprehension, no call per item); tests check both agree."""
+    return [
+        (
+            f"{a} buys {c} more {o}." if t == 0
+            else f"{a} finds {c} more {o}." if t == 1
+            else f"{f} gives {a} {c} {o}." if t == 2
+            else f"{a} wins {c} {o} in a game."
+        ) if t < 4
+        else (
+            f"{a} gives {c} {o} to {f}." if t == 4
+            else f"{a} sells {c} {o}." if t == 5
+            else f"{a} loses {c} {o}." if t == 6
+            else f"{a} gives away {c} {o}."
+        ) if t < 8
+        else f"{a} buys {c} {CONTAINERS[b]} with {e} {o} in each." if t == 8
+        else f"{f} gives {a} {c} {CONTAINERS[b]} holding {e} {o} each."
+        for t, a, f, c, e, o, b in zip(tid, names, friends, k, m, objs, box)
+    ]  # fmt: skip
+
+
+def _distractors_text(kind: list, names: list, friends: list, k: list, objs: list, others: list) -> list[str]:
+    """The DISTRACTORS templates inlined (one comprehension, no call per item); tests check both agree."""
+    return [
+        (
+            f"{f} has {c} {o}." if d == 0
+            else f"{a} is {c} years old." if d == 1
+            else f"The shop is {c} km from {a}'s home." if d == 2
+            else f"It takes {a} {c} minutes to walk home." if d == 3
+            else f"{a} also owns {c} {q}."
+        ) if d < 5
+        else f"{f} buys {c} {q}." if d == 5
+        else f"{f} finds {c} {o}." if d == 6
+        else f"{a} buys {c} {q}." if d == 7
+        else f"{f} sells {c} {q}."
+        for d, a, f, c, o, q in zip(kind, names, friends, k, objs, others)
+    ]  # fmt: skip
+
+
+class WordProblemParams(BaseModel, frozen=True):
+    steps: int  # changes after the start sentence
+    distractors: int
+    max_amount: int  # start and added/removed amounts in 2..max_amount
+    packs: bool  # steps that add k packs of m
+    share_rate: float  # share of items that end by sharing equally among friends
+
+
+def word_problem_params(level: int) -> WordProblemParams:
+    return WordProblemParams(
+        steps=1 + level // 2,
+        distractors=level // 2,
+        max_amount=min(10 + 5 * level, 10**9),
+        packs=level >= 2,
+        share_rate=0.0 if level < 4 else 0.5,
+    )
+
+
+def generate_word_problem(rng: np.random.Generator, level: int, n: int) -> Batch:
+    p = word_problem_params(level)
+    s, hi = p.steps, p.max_amount
+    name = rng.integers(0, len(NAMES), size=n)
+    friend = (name + rng.integers(1, len(NAMES), size=n)) % len(NAMES)
+    obj = rng.integers(0, len(OBJECTS), size=n)
+    other = (obj + rng.integers(1, len(OBJECTS), size=n)) % len(OBJECTS)
+    names = [NAMES[i] for i in name.tolist()]
+    friends = [NAMES[i] for i in friend.tolist()]
+    objs = [OBJECTS[i] for i in obj.tolist()]
+    others = [OBJECTS[i] for i in other.tolist()]
+    start = rng.integers(2, hi + 1, size=n, dtype=np.int64)
+    total = start.copy()
+    kinds = rng.choice(3, size=(s, n), p=[0.4, 0.4, 0.2] if p.packs else [0.5, 0.5, 0.0])
+    amount = rng.integers(2, hi + 1, size=(s, n), dtype=np.int64)
+    packs = rng.integers(2, 3 + level // 2, size=(s, n), dtype=np.int64)
+    each = rng.integers(2, 13, size=(s, n), dtype=np.int64)
+    u = rng.random((s, n))
+    for j in range(s):
+        room = np.minimum(total - 1, hi)  # remove at most total - 1 so that at least one is left
+        sub = (kinds[j] == _SUB) & (room >= 2)
+        kinds[j] = np.where((kinds[j] == _SUB) & ~sub, _ADD, kinds[j])
+        amount[j] = np.where(sub, 2 + (u[j] * (room - 1)).astype(np.int64), amount[j])
+        delta = np.where(kinds[j] == _PACK, packs[j] * each[j], amount[j])
+        total += np.where(kinds[j] == _SUB, -delta, delta)
+    share = rng.random(n) < p.share_rate
+    groups = rng.integers(2, 7 + level // 4, size=n, dtype=np.int64)
+    if share.any():
+        # raising the start raises every later total by the same amount: removals stay possible
+        lift = np.where(share, (-total) % groups, 0)
+        start += lift
+        total += lift
+    answer = np.where(share, total // groups, total)
+
+    variant = rng.integers(0, 4, size=(s, n))
+    tids = np.where(kinds == _PACK, 8 + (variant & 1), 4 * kinds + variant).tolist()
+    boxes = ((variant + each) % len(CONTAINERS)).tolist()
+    counts = np.where(kinds == _PACK, packs, amount).tolist()
+    each_l = each.tolist()
+    sentences = [[f"{a} has {k} {o}." for a, k, o in zip(names, start.tolist(), objs)]]
+    for j in range(s):
+        sentences.append(_steps_text(tids[j], names, friends, counts[j], each_l[j], objs, boxes[j]))
+    cols = [np.array(c, dtype=object) for c in sentences]
+    if p.distractors:
+        # the first distractors are distinct templates (a random permutation of all of them), so no fact is
+        # stated twice; beyond that, only events (which may repeat) are added
+        t = len(DISTRACTORS)
+        perm = np.argsort(rng.random((t, n)), axis=0)[: min(p.distractors, t)]
+        extra = p.distractors - perm.shape[0]
+        if extra > 0:
+            perm = np.concatenate([perm, len(FACTS) + rng.integers(0, len(EVENTS), size=(extra, n))])
+        raw = rng.random((p.distractors, n))
+        slots = rng.integers(0, s + 1, size=(p.distractors, n))  # after the start sentence or after a step
+        lo_t = np.array([d[1] for d in DISTRACTORS])
+        top_t = np.array([d[2] or hi for d in DISTRACTORS])
+        for j, kinds_j in enumerate(perm):
+            lo, top = lo_t[kinds_j], top_t[kinds_j]
+            vals = (lo + raw[j] * (top - lo + 1)).astype(np.int64).tolist()
+            text = np.array(_distractors_text(kinds_j.tolist(), names, friends, vals, objs, others), dtype=object)
+            for c in range(s + 1):
+                idx = np.flatnonzero(slots[j] == c)
+                cols[c][idx] = cols[c][idx] + " " + text[idx]
+    asks = [
+        f"{a} then shares all the {o} equally among {g} friends. How many {o} does each friend get?"
+        if sh
+        else f"How many {o} does {a} have now?"
+        for a, o, g, sh in zip(names, objs, groups.tolist(), share.tolist())
+    ]
+    questions = [" ".join(t) for t in zip(*(c.tolist() for c in cols), asks)]
+    return Batch(questions, [str(v) for v in answer.tolist()])
+
+
+_NOISE = re.compile(r"^\s*(?:the answer is|answer:)\s*|\s*(?:[a-z][a-z ]*)?\.?\s*$", re.IGNORECASE)
+
+
+def verify_word_problem(item: Mapping[str, Any], answer: str) -> bool:
+    """The integer, with harmless formatting; a unit word after it ('12 apples') is allowed."""
+    if answer == item["answer"]:
+        return True
+    return verify_int(item, _NOISE.sub("", str(answer)))
+
+
+register(
+    Skill(
+        name="word_problem",
+        domain="maths",
+        description="Multi-step templated word problems with irrelevant distractor numbers; integer answers.",
+        params=word_problem_params,
+        generate_batch=generate_word_problem,
+        verify=verify_word_problem,
+    )
+)
