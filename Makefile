@@ -5,7 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
-export PREFECT_LOGGING_LEVEL ?= WARNING
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test bench install clean

@@ -36,7 +36,10 @@ def positive_int(text: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a curriculum through the Prefect flow, then say where the results are."""
+    import polars as pl
+
     from curriculum.config import load_config
+    from curriculum.report import trajectory_table
     from curriculum.store import Store
 
     if args.learner is not None and args.learner not in LEARNER_KINDS:
@@ -58,12 +61,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         run_id = curriculum_run(config, run_id=run_id, resume=run_id is not None)
     data = Path(config.data_dir)
+    home = f"PREFECT_HOME={os.environ['PREFECT_HOME']} " if os.environ.get("PREFECT_HOME") else ""
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=120):
+        print(f"\nFrontier level after each tier, and held-out accuracy at the frontier:\n{trajectory_table(Store(data), run_id)}")
     print(
         f"\nRun {run_id} finished.\n"
         f"  catalogue:  {data / 'curriculum.duckdb'}   (duckdb {data / 'curriculum.duckdb'})\n"
         f"  tier files: {data / 'runs' / run_id}/\n"
         f"  inspect:    curriculum inspect --data-dir {data} --run {run_id}\n"
-        f"  Prefect UI: prefect server start   (then open http://127.0.0.1:4200/runs)"
+        f"  data docs:  {data / 'docs' / 'index.html'}\n"
+        f"  Prefect UI: {home}{Path(sys.executable).parent / 'prefect'} server start   (then open http://127.0.0.1:4200/runs)"
     )
     return 0
 
