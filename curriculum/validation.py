@@ -60,6 +60,19 @@ def load_suite(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def _content_ids(skills: list[str | None], questions: list[str | None]) -> list[str | None]:
+    """item_id recomputed from content, hashed per skill in batches (None where content is missing)."""
+    rows_by_skill: dict[str, list[int]] = {}
+    for i, (skill, question) in enumerate(zip(skills, questions)):
+        if skill is not None and question is not None:
+            rows_by_skill.setdefault(skill, []).append(i)
+    out: list[str | None] = [None] * len(skills)
+    for skill, rows in rows_by_skill.items():
+        for i, h in zip(rows, item_ids(skill, [questions[i] for i in rows])):
+            out[i] = h
+    return out
+
+
 def with_checks(
     items: pl.DataFrame,
     plan: TierPlan | None = None,
@@ -71,19 +84,17 @@ def with_checks(
     schema_ok = all(c in has and items.schema[c] == t for c, t in ITEM_SCHEMA.items())
     checks: dict[str, Any] = {"check_schema": pl.lit(schema_ok)}
     if {"skill", "question", "item_id"} <= has:
-        expected = [
-            item_ids(s, [q])[0] if s is not None and q is not None else None
-            for s, q in zip(items["skill"].to_list(), items["question"].to_list())
-        ]
-        checks["check_id_matches_content"] = (pl.col("item_id") == pl.Series(expected, dtype=pl.String)).fill_null(False)
+        expected = pl.Series(_content_ids(items["skill"].to_list(), items["question"].to_list()), dtype=pl.String)
+        checks["check_id_matches_content"] = (pl.col("item_id") == expected).fill_null(False)
     if {"skill", "question", "answer", "params"} <= has:
         checks["check_gold_verified"] = pl.Series(gold_checks(items), dtype=pl.Boolean)
     if {"item_id", "split"} <= has:
-        train = set(items.filter(pl.col("split") == "train")["item_id"].to_list()) | set(earlier_train)
-        held = set(items.filter(pl.col("split") == "eval")["item_id"].to_list()) | set(earlier_eval)
+        ids, split = items["item_id"], items["split"]
+        train = pl.concat([ids.filter(split == "train"), pl.Series(list(earlier_train), dtype=pl.String)])
+        held = pl.concat([ids.filter(split == "eval"), pl.Series(list(earlier_eval), dtype=pl.String)])
         checks["check_leak_free"] = (
-            pl.when(pl.col("split") == "eval").then(~pl.col("item_id").is_in(list(train)))
-            .otherwise(~pl.col("item_id").is_in(list(held)))
+            pl.when(pl.col("split") == "eval").then(~pl.col("item_id").is_in(train.implode()))
+            .otherwise(~pl.col("item_id").is_in(held.implode()))
         ).fill_null(False)
     group = ["skill", "level", "split"]
     if plan is not None and set(group) <= has:
