@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench install clean
+.PHONY: run test bench ui ui-stop install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: $(STAMP)
 ## bench: generation and validation benchmarks
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## ui: local Prefect server + work pool + deployments + worker, in the background
+ui: $(STAMP)
+	@bash scripts/ui.sh
+
+ui-stop:
+	@if [ -f $(PREFECT_HOME)/ui.pids ]; then \
+		kill $$(cat $(PREFECT_HOME)/ui.pids) 2>/dev/null || true; sleep 3; \
+		kill -9 $$(cat $(PREFECT_HOME)/ui.pids) 2>/dev/null || true; rm -f $(PREFECT_HOME)/ui.pids; fi
 
 clean:
 	rm -rf $(VENV) .prefect data/runs data/curriculum.duckdb
