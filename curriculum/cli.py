@@ -156,6 +156,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a run's (or one tier's) accepted items as parquet, jsonl or openai-chat JSONL."""
+    from curriculum.export import select_items, write_export
+
+    run_id, items = select_items(args.data_dir, args.run, args.tier, args.split)
+    out = write_export(items, args.format, Path(args.output))
+    print(f"wrote {items.height} items of run {run_id} to {out} ({args.format})", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a markdown report with plots for a run (latest by default)."""
+    from curriculum.report import write_report
+
+    path = write_report(args.data_dir, args.run_id, args.output)
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(prog="curriculum", description="Tiered curriculum learning on Prefect.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
@@ -189,6 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--data-dir", type=Path, default=Path("data"))
     ins.add_argument("--run", help="run id (default: the latest run)")
     ins.set_defaults(func=cmd_inspect)
+
+    exp = sub.add_parser("export", help="export a run's or tier's items (parquet, jsonl, openai-chat)")
+    exp.add_argument("--format", required=True, choices=("parquet", "jsonl", "openai-chat"))
+    exp.add_argument("--data-dir", type=Path, default=Path("data"))
+    exp.add_argument("--run", help="run id (default: the latest run)")
+    exp.add_argument("--tier", type=positive_int, help="one tier only")
+    exp.add_argument("--split", choices=("train", "eval"), help="one split only")
+    exp.add_argument("-o", "--output", required=True)
+    exp.set_defaults(func=cmd_export)
+
+    rep = sub.add_parser("report", help="write a markdown report with plots for a run")
+    rep.add_argument("run_id", nargs="?", help="run id (default: the latest run)")
+    rep.add_argument("--data-dir", type=Path, default=Path("data"))
+    rep.add_argument("-o", "--output", type=Path, help="output folder (default: DATA_DIR/reports/RUN_ID)")
+    rep.set_defaults(func=cmd_report)
 
     from curriculum.benchmark import add_benchmark_parser
 

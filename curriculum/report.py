@@ -48,7 +48,61 @@ def trajectory_table(store: Store, run_id: str) -> pl.DataFrame:
     return store.query(
         "SELECT skill,"
         " string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels,"
-        " string_agg(coalesce(round(accuracy, 2)::VARCHAR, '-'), ' | ' ORDER BY tier) AS frontier_accuracy"
+        " string_agg(coalesce(round(accuracy, 2)::VARCHAR, '-'), ' / ' ORDER BY tier) AS frontier_accuracy"
         " FROM decisions WHERE run_id = ? GROUP BY skill ORDER BY skill",
         [run_id],
     )
+
+
+def write_report(data_dir, run_id: str | None = None, out_dir=None):
+    """A markdown report with two plots (frontier level and held-out accuracy by tier, per skill)."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    store = open_store(data_dir)
+    run_id = resolve_run(store, run_id)
+    out = Path(out_dir) if out_dir is not None else Path(data_dir) / "reports" / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    decisions = store.query(
+        "SELECT tier, skill, level_before, level_after, accuracy, action, reason FROM decisions"
+        " WHERE run_id = ? ORDER BY skill, tier", [run_id])
+    accuracy = store.query(
+        "SELECT tier, skill, level, n, accuracy FROM skill_accuracy WHERE run_id = ? ORDER BY skill, tier, level", [run_id])
+
+    fig, (ax_level, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for skill, rows in decisions.group_by("skill", maintain_order=True):
+        ax_level.step([0, *rows["tier"]], [rows["level_before"][0], *rows["level_after"]], where="post", label=skill[0])
+        ax_acc.plot(rows["tier"], rows["accuracy"], marker="o", label=skill[0])
+    ax_level.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_level.set(title="Frontier level after each tier", xlabel="tier", ylabel="level")
+    ax_acc.set(title="Held-out accuracy at the frontier", xlabel="tier", ylabel="accuracy", ylim=(0, 1.05))
+    for ax in (ax_level, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "trajectory.png", dpi=110)
+    plt.close(fig)
+
+    lines = [f"# Curriculum run `{run_id}`", "", "![trajectory](trajectory.png)", "", "## Runs", "",
+             _markdown(runs_table(store).filter(pl.col("run_id") == run_id)), "", "## Tiers", "",
+             _markdown(tiers_table(store, run_id)), "", "## Frontier per skill", "",
+             _markdown(trajectory_table(store, run_id)), "", "## Held-out accuracy by tier, skill and level", "",
+             _markdown(accuracy), "", "## Decisions", ""]
+    lines += [f"- tier {r['tier']}: {r['reason']}" for r in decisions.sort("tier", "skill").iter_rows(named=True)]
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+            for row in frame.iter_rows()]
+    return "\n".join([head, rule, *body])
