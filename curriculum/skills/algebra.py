@@ -64,8 +64,8 @@ def linear_equation_params(level: int) -> LinearEquationParams:
         x_on_both_sides=level >= 2,
         brackets=level >= 4,
         coef_max=min(2 + level, _BOUND),
-        const_max=min(5 + 3 * level, _BOUND),
-        solution_max=min(3 + 2 * level, _BOUND),
+        const_max=min(8 + 3 * level, _BOUND),
+        solution_max=min(5 + 2 * level, _BOUND),
     )
 
 
@@ -322,10 +322,10 @@ class PolynomialParams(BaseModel, frozen=True):
 def polynomial_params(level: int) -> PolynomialParams:
     return PolynomialParams(
         eval_degree=2 + (level - 1) // 3,
-        coef_max=min(3 + level, _BOUND),
+        coef_max=min(4 + 2 * level, _BOUND),
         point_max=min(2 + level // 2, _BOUND),
         roots_degree=2 + level // 3,
-        root_max=min(4 + level, _BOUND),
+        root_max=min(5 + 2 * level, _BOUND),
         lead_max=min(1 + level // 3, _BOUND),
     )
 
@@ -402,6 +402,7 @@ def generate_polynomial(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+_GROUPED = re.compile(r"[+-]?\s*\d{1,3}(?:,\d{3})+")
 _ROOT_NOISE = re.compile(r"\b(?:x\s*=|and|or)|[{}()\[\]]")
 
 
@@ -415,9 +416,11 @@ def verify_polynomial(item: Mapping[str, Any], answer: str) -> bool:
         return False
     text = str(answer).lower().replace("\u2212", "-")
     if len(want) == 1:
-        one = parse_int(text.replace("x =", "").replace("x=", ""))
-        if one is not None:
-            return one == want[0]
+        single = text.replace("x =", "").replace("x=", "").strip()
+        if "," not in single or _GROUPED.fullmatch(single.rstrip(".")):  # '1,234' is one number, '0, 0' is not
+            one = parse_int(single)
+            if one is not None:
+                return one == want[0]
     got = parse_int_list(_ROOT_NOISE.sub(" ", text).strip().rstrip("."))
     return got is not None and sorted(got) == sorted(want)
 

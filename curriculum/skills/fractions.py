@@ -64,8 +64,8 @@ class SimplifyParams(BaseModel, frozen=True):
 
 def simplify_params(level: int) -> SimplifyParams:
     return SimplifyParams(
-        max_part=min(8 + 10 * level, _INT64_MAX_BOUND),
-        max_factor=min(3 + 3 * level, _INT64_MAX_BOUND),
+        max_part=min(10 + 15 * level, _INT64_MAX_BOUND),
+        max_factor=min(6 + 4 * level, _INT64_MAX_BOUND),
         negatives=level >= 3,
     )
 
@@ -128,7 +128,7 @@ class AddParams(BaseModel, frozen=True):
 def add_params(level: int) -> AddParams:
     return AddParams(
         terms=2 + (level - 1) // 3,
-        max_denominator=min(5 + 2 * level, _INT64_MAX_BOUND),
+        max_denominator=min(10 + 3 * level, _INT64_MAX_BOUND),
         improper=level >= 4,
         subtraction=level >= 2,
     )
@@ -137,8 +137,14 @@ def add_params(level: int) -> AddParams:
 def generate_add(rng: np.random.Generator, level: int, n: int) -> Batch:
     prm = add_params(level)
     k, hi = prm.terms, prm.max_denominator
-    dens = rng.integers(2, hi + 1, size=(k, n), dtype=np.int64)
-    nums = rng.integers(1, hi + 1 if prm.improper else dens, size=(k, n), dtype=np.int64)
+    if prm.improper:
+        dens = rng.integers(2, hi + 1, size=(k, n), dtype=np.int64)
+        nums = rng.integers(1, hi + 1, size=(k, n), dtype=np.int64)
+    else:  # uniform over proper fractions n/d, 1 <= n < d <= hi: the two ends of a random distinct pair
+        u = rng.integers(1, hi + 1, size=(k, n), dtype=np.int64)
+        v = rng.integers(1, hi, size=(k, n), dtype=np.int64)
+        v += v >= u
+        nums, dens = np.minimum(u, v), np.maximum(u, v)
     if prm.subtraction:
         minus = rng.integers(0, 2, size=(k - 1, n), dtype=np.int64) == 1
     else:
@@ -165,7 +171,8 @@ def generate_add(rng: np.random.Generator, level: int, n: int) -> Batch:
         for i in range(1, k):
             parts.append([f"{o}{a}/{b}" for o, a, b in zip(ops[i - 1], nl[i], dl[i])])
         exprs = ["".join(p) for p in zip(*parts)]
-    questions = [f"Compute {e}. Give the answer in lowest terms as a/b, or as an integer if it is whole." for e in exprs]
+    tail = ". Give the answer in lowest terms as a/b, or as an integer if it is whole."
+    questions = [f"Compute {e}{tail}" for e in exprs]
     return Batch(questions, _fraction_strings(num.tolist(), den.tolist()))
 
 
@@ -194,7 +201,7 @@ class CompareParams(BaseModel, frozen=True):
 
 def compare_params(level: int) -> CompareParams:
     return CompareParams(
-        max_denominator=min(4 + 3 * level, _INT64_MAX_BOUND),
+        max_denominator=min(8 + 3 * level, _INT64_MAX_BOUND),
         max_multiplier=min(3 + level, _INT64_MAX_BOUND),
         near_rate=min(0.8, 0.1 * (level - 1)),
         negatives=level >= 4,
@@ -226,7 +233,7 @@ def generate_compare(rng: np.random.Generator, level: int, n: int) -> Batch:
     # equal pairs: one reduced fraction scaled twice, with different multipliers
     eq = np.flatnonzero(target == 1)
     if eq.size:
-        p, q = _reduced_pairs(rng, max(2, hi // 2), eq.size)
+        p, q = _reduced_pairs(rng, hi, eq.size)
         if prm.negatives:
             p = np.where(rng.integers(0, 2, size=eq.size) == 1, -p, p)
         m1 = rng.integers(1, prm.max_multiplier + 1, size=eq.size, dtype=np.int64)

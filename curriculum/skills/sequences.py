@@ -40,12 +40,12 @@ def sequence_params(level: int) -> SequenceParams:
         geometric=level >= 2,
         max_order=0 if level < 3 else 2 + (level - 3) // 4,
         terms_shown=5 if level < 6 else 4,
-        start_max=min(10 * level, _BOUND),
-        step_max=min(2 + 2 * level, _BOUND),
-        ratio_max=min(2 + level // 3, _BOUND),
+        start_max=min(25 + 25 * level, _BOUND),
+        step_max=min(7 + 2 * level, _BOUND),
+        ratio_max=min(3 + level // 2, _BOUND),
         fractional_ratios=level >= 5,
         coef_max=min(2 + level // 4, _BOUND),
-        init_max=min(3 + level, _BOUND),
+        init_max=min(5 + 2 * level, _BOUND),
     )
 
 

@@ -1,0 +1,227 @@
+"""fraction_simplify, fraction_add, fraction_compare: gold answers, tolerant verifiers, an independent re-solve."""
+
+from __future__ import annotations
+
+import decimal
+import re
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.skills import REGISTRY
+
+SKILLS = ("fraction_simplify", "fraction_add", "fraction_compare")
+LEVELS = st.integers(1, 12)
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def batch(name: str, level: int, n: int, seed: int = 0):
+    return REGISTRY[name].generate_batch(np.random.default_rng(seed), level, n)
+
+
+def items(name: str, level: int, n: int, seed: int = 0) -> list[dict]:
+    b = batch(name, level, n, seed)
+    return [{"question": q, "answer": a, "params": "{}"} for q, a in zip(b.questions, b.answers)]
+
+
+def rational(text: str) -> sympy.Rational:
+    num, den = text.split("/") if "/" in text else (text, "1")
+    return sympy.Rational(int(num), int(den))
+
+
+# ---------------------------------------------------------------------------------------------- registry
+
+
+def test_registered_as_maths_with_growing_knobs():
+    for name in SKILLS:
+        skill = REGISTRY[name]
+        assert skill.domain == "maths"
+        for level in (1, 2, 7, 12, 50, 1000):
+            skill.params(level)
+        assert skill.params(50) != skill.params(1)
+
+
+# ---------------------------------------------------------------------------------------------- simplify
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=LEVELS, seed=SEEDS)
+def test_simplify_gold_reformatted_and_perturbed(level, seed):
+    verify = REGISTRY["fraction_simplify"].verify
+    for it in items("fraction_simplify", level, 20, seed):
+        gold = it["answer"]
+        num, den = map(int, gold.split("/"))
+        assert verify(it, gold)
+        for ok in (f" {num} / {den} ", f"{num}/{den}.", f"{num}/0{den}", f"{-num}/-{den}", f"({num})/({den})"):
+            assert verify(it, ok), ok
+        if num > 0:
+            assert verify(it, f"+{num}/{den}")
+        else:
+            assert verify(it, f"- {-num}/{den}")
+        for bad in (
+            f"{num + 1}/{den}", f"{num}/{den + 1}", f"{-num}/{den}", f"{den}/{num}", f"{2 * num}/{2 * den}",
+            str(num / den), "", "abc", f"{num}",
+        ):  # fmt: skip
+            assert not verify(it, bad), bad
+
+
+def test_simplify_independent_sympy():
+    pattern = re.compile(r"Simplify (-?\d+)/(\d+) to lowest terms\. Give the answer as a fraction a/b\.")
+    count = 0
+    for level in range(1, 9):
+        for it in items("fraction_simplify", level, 130, seed=level):
+            m = pattern.fullmatch(it["question"])
+            assert m, it["question"]
+            value = sympy.Rational(int(m.group(1)), int(m.group(2)))
+            assert it["answer"] == f"{value.p}/{value.q}"
+            assert value.q > 1 and int(m.group(2)) != value.q  # really a fraction, really reducible
+            count += 1
+    assert count >= 1000
+
+
+# ---------------------------------------------------------------------------------------------- add
+
+_ADD_Q = re.compile(r"Compute (.+)\. Give the answer in lowest terms as a/b, or as an integer if it is whole\.")
+
+
+def _terminating(value: sympy.Rational) -> bool:
+    q = int(value.q)
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=LEVELS, seed=SEEDS)
+def test_add_gold_reformatted_and_perturbed(level, seed):
+    verify = REGISTRY["fraction_add"].verify
+    for it in items("fraction_add", level, 20, seed):
+        gold = it["answer"]
+        value = rational(gold)
+        assert verify(it, gold)
+        assert verify(it, f"{2 * value.p}/{2 * value.q}")  # an equivalent, unreduced form
+        assert verify(it, f" {value.p} / {value.q} ")
+        assert verify(it, f"{gold}.")
+        if value > 0:
+            assert verify(it, f"+{gold}")
+        if _terminating(value):
+            with decimal.localcontext() as ctx:
+                ctx.prec = 60
+                assert verify(it, str(decimal.Decimal(int(value.p)) / decimal.Decimal(int(value.q))))
+        nudged = value - sympy.Rational(1, value.q + 1)
+        for bad in (value + 1, nudged, -value if value else 1, value * 2 if value else 2):
+            assert not verify(it, f"{bad.p}/{bad.q}" if isinstance(bad, sympy.Rational) else str(bad)), bad
+        assert not verify(it, "")
+        assert not verify(it, "one half")
+
+
+def test_add_independent_sympy():
+    count = 0
+    for level in range(1, 9):
+        for it in items("fraction_add", level, 130, seed=100 + level):
+            m = _ADD_Q.fullmatch(it["question"])
+            assert m, it["question"]
+            tokens = m.group(1).split(" ")
+            total = rational(tokens[0])
+            for op, term in zip(tokens[1::2], tokens[2::2]):
+                assert op in "+-"
+                total = total + rational(term) if op == "+" else total - rational(term)
+            expected = str(total.p) if total.q == 1 else f"{total.p}/{total.q}"
+            assert it["answer"] == expected
+            assert len(tokens) == 2 * REGISTRY["fraction_add"].params(level).terms - 1
+            count += 1
+    assert count >= 1000
+
+
+# ---------------------------------------------------------------------------------------------- compare
+
+_CMP_Q = re.compile(r"Compare (-?\d+/\d+) and (-?\d+/\d+)\. Answer <, > or = \(the sign that makes '(.+)' true\)\.")
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=LEVELS, seed=SEEDS)
+def test_compare_gold_reformatted_and_perturbed(level, seed):
+    verify = REGISTRY["fraction_compare"].verify
+    words = {"<": "less than", ">": "greater than", "=": "equal"}
+    flip = {"<": ">", ">": "<", "=": "="}
+    for it in items("fraction_compare", level, 21, seed):
+        gold = it["answer"]
+        left, right = _CMP_Q.fullmatch(it["question"]).group(1, 2)
+        assert verify(it, gold) and verify(it, f" {gold} ") and verify(it, f"{gold}.") and verify(it, words[gold])
+        assert verify(it, f"{left} {gold} {right}") and verify(it, f"{right} {flip[gold]} {left}")
+        for other in {"<", ">", "="} - {gold}:
+            assert not verify(it, other)
+            assert not verify(it, words[other])
+            assert not verify(it, f"{left} {other} {right}")
+        if gold == ">":
+            assert verify(it, left) and not verify(it, right)
+        elif gold == "<":
+            assert verify(it, right) and not verify(it, left)
+        else:
+            assert not verify(it, left)
+        assert not verify(it, "") and not verify(it, "maybe")
+
+
+def test_compare_verifier_without_question_uses_symbols_only():
+    verify = REGISTRY["fraction_compare"].verify
+    assert verify({"answer": "<"}, "less than")
+    assert not verify({"answer": "<"}, "3/4")
+    assert not verify({"answer": "<"}, ">")
+
+
+def test_compare_independent_sympy():
+    count = 0
+    for level in range(1, 9):
+        for it in items("fraction_compare", level, 130, seed=200 + level):
+            m = _CMP_Q.fullmatch(it["question"])
+            assert m, it["question"]
+            a, b = rational(m.group(1)), rational(m.group(2))
+            assert m.group(3) == f"{m.group(1)} ? {m.group(2)}"
+            expected = "<" if a < b else ">" if a > b else "="
+            assert it["answer"] == expected
+            if expected == "=":
+                assert m.group(1) != m.group(2)  # equal values shown in different forms
+            count += 1
+    assert count >= 1000
+
+
+# ---------------------------------------------------------------------------------------------- shared rules
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_determinism(name):
+    assert batch(name, 5, 50, seed=7) == batch(name, 5, 50, seed=7)
+    assert batch(name, 5, 50, seed=7).questions != batch(name, 5, 50, seed=8).questions
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_high_levels_generate_fast(name):
+    for level in (12, 50):
+        t = time.perf_counter()
+        b = batch(name, level, 5)
+        assert time.perf_counter() - t < 1.0
+        assert len(b.questions) == 5
+        assert all(REGISTRY[name].verify({"question": q, "answer": a}, a) for q, a in zip(b.questions, b.answers))
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_diversity_and_balance_at_level_3(name):
+    b = batch(name, 3, 300, seed=3)
+    assert len(set(b.questions)) >= 0.95 * 300
+    counts = Counter(b.answers)
+    assert counts.most_common(1)[0][1] <= 0.6 * 300
+    if name == "fraction_compare":
+        assert set(counts) == {"<", "=", ">"}
+        assert all(80 <= c <= 120 for c in counts.values())
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_single_item_generate(name):
+    item = REGISTRY[name].generate(np.random.default_rng(0), 4)
+    assert REGISTRY[name].verify(item, item["answer"])

@@ -1,0 +1,186 @@
+"""sequence_next: gold answers, tolerant verifier, and an independent re-solve of the rule from the shown terms
+(constant differences / ratios; recurrence coefficients by exact Fraction least-squares-free elimination with a
+rank check, so the rule is unique for the family the question names)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from fractions import Fraction
+
+import numpy as np
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from curriculum.skills import REGISTRY
+
+SKILL = REGISTRY["sequence_next"]
+
+_ARITH = re.compile(
+    r"The sequence (.+), \.\.\. is arithmetic \(each term is the previous term plus a fixed number\)\. "
+    r"What is the next term\?"
+)
+_GEO = re.compile(
+    r"The sequence (.+), \.\.\. is geometric \(each term is the previous term times a fixed number\)\. "
+    r"What is the next term\?"
+)
+_REC2 = re.compile(
+    r"In the sequence (.+), \.\.\. each term from the third on is a fixed combination of the previous two: "
+    r"t\(n\) = a\*t\(n-1\) \+ b\*t\(n-2\) with the same numbers a, b throughout\. What is the next term\?"
+)
+_RECK = re.compile(
+    r"In the sequence (.+), \.\.\. each term from term (\d+) on is a fixed combination of the previous (\d+): "
+    r"t\(n\) = c1\*t\(n-1\) \+ \.\.\. \+ c(\d+)\*t\(n-(\d+)\) with the same numbers c1\.\.c(\d+) throughout\. "
+    r"What is the next term\?"
+)
+
+
+def items(level: int, n: int, seed: int = 0) -> list[dict]:
+    b = SKILL.generate_batch(np.random.default_rng(seed), level, n)
+    return [{"question": q, "answer": a, "params": "{}"} for q, a in zip(b.questions, b.answers)]
+
+
+def reduce_rows(rows: list[list[Fraction]]) -> tuple[int, list[list[Fraction]]]:
+    """Reduced row echelon form over Fractions; returns (rank of the coefficient part, rows)."""
+    m = [list(r) for r in rows]
+    ncols = len(m[0]) - 1
+    rank = 0
+    for c in range(ncols):
+        piv = next((r for r in range(rank, len(m)) if m[r][c] != 0), None)
+        if piv is None:
+            continue
+        m[rank], m[piv] = m[piv], m[rank]
+        m[rank] = [v / m[rank][c] for v in m[rank]]
+        for r in range(len(m)):
+            if r != rank and m[r][c] != 0:
+                f = m[r][c]
+                m[r] = [a - f * b for a, b in zip(m[r], m[rank])]
+        rank += 1
+    return rank, m
+
+
+def solve_next(question: str) -> tuple[str, int]:
+    """(family, next term) from the question text alone; asserts the rule is unique within the family."""
+    if m := _ARITH.fullmatch(question):
+        t = [int(v) for v in m.group(1).split(", ")]
+        diffs = {b - a for a, b in zip(t, t[1:])}
+        assert len(diffs) == 1 and len(t) >= 2
+        return "arithmetic", t[-1] + diffs.pop()
+    if m := _GEO.fullmatch(question):
+        t = [int(v) for v in m.group(1).split(", ")]
+        assert t[0] != 0 and len(t) >= 2
+        ratios = {Fraction(b, a) for a, b in zip(t, t[1:])}
+        assert len(ratios) == 1
+        nxt = t[-1] * ratios.pop()
+        assert nxt.denominator == 1
+        return "geometric", int(nxt)
+    if m := _REC2.fullmatch(question):
+        k, t = 2, [int(v) for v in m.group(1).split(", ")]
+    else:
+        m = _RECK.fullmatch(question)
+        assert m, question
+        k = int(m.group(3))
+        assert int(m.group(2)) == k + 1 and {int(m.group(i)) for i in (4, 5, 6)} == {k}
+        t = [int(v) for v in m.group(1).split(", ")]
+    # every shown term from index k on gives one linear equation in the k unknown coefficients
+    rows = [[Fraction(t[i - j]) for j in range(1, k + 1)] + [Fraction(t[i])] for i in range(k, len(t))]
+    rank, red = reduce_rows(rows)
+    assert rank == k, f"rule not unique: {question}"
+    assert all(r[-1] == 0 for r in red[rank:]), "inconsistent"
+    coefs = [red[i][-1] for i in range(k)]
+    nxt = sum(c * t[len(t) - 1 - j] for j, c in enumerate(coefs))
+    assert nxt.denominator == 1
+    return f"order {k}", int(nxt)
+
+
+def test_params_defined_and_growing():
+    for level in (1, 2, 3, 7, 12, 50, 1000):
+        SKILL.params(level)
+    assert SKILL.params(50).max_order > SKILL.params(3).max_order >= 2
+    assert SKILL.params(1).max_order == 0 and not SKILL.params(1).geometric
+    assert SKILL.domain == "maths"
+
+
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 12), seed=st.integers(0, 2**32 - 1))
+def test_gold_reformatted_and_perturbed(level, seed):
+    for it in items(level, 20, seed):
+        v = int(it["answer"])
+        assert SKILL.verify(it, it["answer"])
+        for ok in (f" {v} ", f"{v}.", f"The next term is {v}", f"t(n) = {v}", f"{v:,}"):
+            assert SKILL.verify(it, ok), ok
+        if v > 0:
+            assert SKILL.verify(it, f"+{v}") and SKILL.verify(it, f"00{v}")
+        for bad in {v + 1, v - 1, -v if v else 3, 2 * v + 1} - {v}:
+            assert not SKILL.verify(it, str(bad))
+        assert not SKILL.verify(it, "") and not SKILL.verify(it, "next")
+
+
+def test_independent_resolve():
+    fams = Counter()
+    count = 0
+    for level in range(1, 9):
+        p = SKILL.params(level)
+        for it in items(level, 130, seed=500 + level):
+            fam, nxt = solve_next(it["question"])
+            assert str(nxt) == it["answer"], it["question"]
+            fams[(level, fam)] += 1
+            if fam.startswith("order"):
+                assert 2 <= int(fam.split()[1]) <= p.max_order
+            count += 1
+    assert count >= 1000
+    assert set(f for (lv, f) in fams if lv == 1) == {"arithmetic"}
+    assert {"arithmetic", "geometric", "order 2"} <= set(f for (lv, f) in fams if lv == 3)
+    assert "order 3" in set(f for (lv, f) in fams if lv == 8)
+
+
+def test_recurrences_unique_by_sympy_rank():
+    for it in items(8, 60, seed=12):
+        q = it["question"]
+        m = _REC2.fullmatch(q) or _RECK.fullmatch(q)
+        if not m:
+            continue
+        k = 2 if _REC2.fullmatch(q) else int(m.group(3))
+        t = [int(v) for v in m.group(1).split(", ")]
+        hankel = sympy.Matrix([[t[i + j] for j in range(k)] for i in range(k)])
+        assert hankel.det() != 0
+
+
+def test_fractional_geometric_ratios_appear():
+    ratios = set()
+    for it in items(6, 300, seed=4):
+        if m := _GEO.fullmatch(it["question"]):
+            t = [int(v) for v in m.group(1).split(", ")]
+            ratios.add(Fraction(t[1], t[0]))
+    assert any(abs(r) < 1 for r in ratios) and any(abs(r) > 1 for r in ratios)
+
+
+def test_determinism():
+    def make(seed):
+        return SKILL.generate_batch(np.random.default_rng(seed), 5, 50)
+
+    assert make(7) == make(7)
+    assert make(7).questions != make(8).questions
+
+
+def test_high_levels_generate_fast_and_exact():
+    for level in (12, 50):
+        t = time.perf_counter()
+        its = items(level, 5)
+        assert time.perf_counter() - t < 1.0
+        for it in its:
+            assert SKILL.verify(it, it["answer"])
+            assert str(solve_next(it["question"])[1]) == it["answer"]
+
+
+def test_diversity_and_balance_at_level_3():
+    b = SKILL.generate_batch(np.random.default_rng(3), 3, 300)
+    assert len(set(b.questions)) >= 0.95 * 300
+    assert Counter(b.answers).most_common(1)[0][1] <= 0.6 * 300
+
+
+def test_single_item_generate():
+    item = SKILL.generate(np.random.default_rng(0), 4)
+    assert SKILL.verify(item, item["answer"])
