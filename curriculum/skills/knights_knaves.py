@@ -8,6 +8,7 @@ A puzzle is kept only when that AND has exactly one bit.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -206,6 +207,116 @@ def verify_knights_knaves(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and got == _roles(item["answer"])
 
 
+# ---------------------------------------------------------------------------------------------------
+# solver: the question text alone, each statement read back by a regex and evaluated on numpy boolean
+# columns over all 2**n assignments (not the generator's big-int truth tables); exactly one must survive.
+
+_NAME = r"[A-Z][a-z]+[0-9]*"
+_KK_TEXT = re.compile(
+    r"On an island, knights always tell the truth and knaves always lie\. You meet (.+?)\. (.+) Who is a knight "
+    r'and who is a knave\? Answer as "Name: knight" or "Name: knave" for each person, separated by commas\.'
+)
+_KK_SAYS = re.compile(rf'(?:^| )({_NAME}) (?:also )?says: "([^"]*)"')
+_S = rf"(I|{_NAME})"  # subject: the speaker is "I"
+_O = rf"(me|{_NAME})"  # object: the speaker is "me"
+_IS = rf"(I am|{_NAME} is)"
+_R = r"(knight|knave)"
+_KK_FORMS = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("is", rf"({_NAME}) is a {_R}\."),
+        ("same", rf"{_S} and {_S} are of the same type\."),
+        ("different", rf"{_S} and {_S} are of different types\."),
+        ("both", rf"{_S} and {_S} are both {_R}s\."),
+        ("at_least_one", rf"At least one of {_O} and {_O} is a {_R}\."),
+        ("if", rf"If {_IS} a {_R}, then {_IS} a {_R}\."),
+        ("or", rf"{_IS} a {_R} or {_IS} a {_R} \(or both\)\."),
+        ("exactly_one_of", rf"Exactly one of {_O}, {_O} and {_O} is a knight\."),
+        ("exactly", r"Exactly ([0-9]+) of the ([0-9]+) of us (is a knight|are knights)\."),
+    )
+)
+
+
+@functools.lru_cache(maxsize=32)
+def _knight_columns(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row j: whether person j is a knight under each assignment; and the knight count per assignment."""
+    index = np.arange(1 << n)
+    knight = ((index[None, :] >> np.arange(n)[:, None]) & 1).astype(bool)
+    count = knight.sum(axis=0)
+    knight.flags.writeable = False
+    count.flags.writeable = False
+    return knight, count
+
+
+def _statement_truth(text: str, speaker: int, index: dict[str, int], knight: np.ndarray, count: np.ndarray):
+    """The truth value of `text` said by person `speaker`, under every assignment."""
+
+    def who(ref: str) -> int:
+        ref = ref.removesuffix(" am").removesuffix(" is")
+        if ref in ("I", "me"):
+            return speaker
+        if ref not in index:
+            raise ValueError(f"{ref!r} is not one of the islanders")
+        return index[ref]
+
+    def role(ref: str, r: str) -> np.ndarray:
+        return knight[who(ref)] if r == "knight" else ~knight[who(ref)]
+
+    for kind, pattern in _KK_FORMS:
+        m = pattern.fullmatch(text)
+        if m is None:
+            continue
+        g = m.groups()
+        if kind == "is":
+            return role(g[0], g[1])
+        if kind == "same":
+            return knight[who(g[0])] == knight[who(g[1])]
+        if kind == "different":
+            return knight[who(g[0])] != knight[who(g[1])]
+        if kind == "both":
+            return role(g[0], g[2]) & role(g[1], g[2])
+        if kind == "at_least_one":
+            return role(g[0], g[2]) | role(g[1], g[2])
+        if kind == "if":
+            return ~role(g[0], g[1]) | role(g[2], g[3])
+        if kind == "or":
+            return role(g[0], g[1]) | role(g[2], g[3])
+        if kind == "exactly_one_of":
+            return (knight[who(g[0])].astype(np.int8) + knight[who(g[1])] + knight[who(g[2])]) == 1
+        k, total = int(g[0]), int(g[1])
+        if total != len(index) or (k == 1) != (g[2] == "is a knight"):
+            raise ValueError(f"inconsistent count statement {text!r}")
+        return count == k
+    raise ValueError(f"unreadable statement {text!r}")
+
+
+def solve_knights_knaves(item: Mapping[str, Any]) -> str:
+    m = _KK_TEXT.fullmatch(str(item["question"]))
+    if m is None:
+        raise ValueError("not a knights-and-knaves question")
+    head, sep, last = m.group(1).rpartition(" and ")
+    people = [*head.split(", "), last]
+    if not sep or len(set(people)) != len(people) or not all(re.fullmatch(_NAME, p) for p in people):
+        raise ValueError(f"unreadable list of islanders {m.group(1)!r}")
+    index = {name: j for j, name in enumerate(people)}
+    parts = _KK_SAYS.split(m.group(2))  # ['', name, text, '', name, text, ..., '']: nothing in between
+    if len(parts) < 4 or any(parts[i] for i in range(0, len(parts), 3)):
+        raise ValueError("unreadable statements")
+    knight, count = _knight_columns(len(people))
+    consistent = np.ones(knight.shape[1], dtype=bool)
+    for i in range(1, len(parts), 3):
+        speaker = index.get(parts[i])
+        if speaker is None:
+            raise ValueError(f"{parts[i]!r} is not one of the islanders")
+        # a knight says only true things, a knave only false ones
+        consistent &= knight[speaker] == _statement_truth(parts[i + 1], speaker, index, knight, count)
+    solutions = np.flatnonzero(consistent)
+    if len(solutions) != 1:
+        raise ValueError(f"the statements allow {len(solutions)} assignments, not exactly one")
+    a = int(solutions[0])
+    return ", ".join(f"{name}: {_ROLE[(a >> j) & 1]}" for j, name in enumerate(people))
+
+
 register(
     Skill(
         name="knights_knaves",
@@ -214,5 +325,6 @@ register(
         params=knights_knaves_params,
         generate_batch=generate_knights_knaves,
         verify=verify_knights_knaves,
+        solve=solve_knights_knaves,
     )
 )

@@ -9,8 +9,12 @@ that is an operand is parenthesised, and `not` binds tighter than any binary con
 
 from __future__ import annotations
 
+import functools
 import math
 import random
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -164,6 +168,128 @@ def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+# ---------------------------------------------------------------- solvers
+# The question text alone: formulas parsed back by recursive descent and evaluated on numpy boolean truth
+# tables (one entry per assignment), not with the generator's big-int bitmasks.
+
+_TOKEN = re.compile(r"<->|->|[()]|\w+|\S")
+_VAR = re.compile(r"[p-w]|p[1-9][0-9]*")
+_BINARY_OPS = frozenset({"and", "or", "->", "<->"})
+_ENTAIL_TEXT = re.compile(
+    r"Premises: (.+)\. \(`not` binds tightest\.\) Does the conclusion (.+) follow, i\.e\. is it true under "
+    r"every truth assignment that makes all the premises true\? Answer yes or no\."
+)
+_COUNT_TEXT = re.compile(
+    r"Over the variables (.+), how many of the (\d+) truth assignments make this formula true: (.+)\? "
+    r"\(`not` binds tightest\.\) Give an integer\."
+)
+
+
+def _tokens(text: str) -> list[str]:
+    """Formula text -> tokens; ValueError on any symbol outside the question syntax."""
+    tokens = _TOKEN.findall(text)
+    for tok in tokens:
+        if tok not in _BINARY_OPS and tok not in ("not", "(", ")") and not _VAR.fullmatch(tok):
+            raise ValueError(f"unreadable token {tok!r} in formula {text!r}")
+    if not tokens:
+        raise ValueError("empty formula")
+    return tokens
+
+
+def _variables(tokens: list[str]) -> set[str]:
+    return {t for t in tokens if t not in _BINARY_OPS and t not in ("not", "(", ")")}
+
+
+@functools.lru_cache(maxsize=32)
+def _columns(nvars: int) -> tuple[np.ndarray, ...]:
+    """Column i: variable i's value under each of the 2**nvars assignments (read-only arrays)."""
+    index = np.arange(1 << nvars)
+    cols = tuple(((index >> i) & 1).astype(bool) for i in range(nvars))
+    for c in cols:
+        c.flags.writeable = False
+    return cols
+
+
+def _truth_table(tokens: list[str], env: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Evaluate `unary [binop unary]`, unary = not unary | ( formula ) | variable; a chain of binary
+    connectives without parentheses is ambiguous and refused."""
+    pos = 0
+    end = len(tokens)
+
+    def unary() -> np.ndarray:
+        nonlocal pos
+        if pos >= end:
+            raise ValueError("formula ends early")
+        tok = tokens[pos]
+        pos += 1
+        if tok == "not":
+            return ~unary()
+        if tok == "(":
+            value = formula()
+            if pos >= end or tokens[pos] != ")":
+                raise ValueError("unbalanced parenthesis")
+            pos += 1
+            return value
+        if tok in env:
+            return env[tok]
+        raise ValueError(f"unexpected {tok!r}")
+
+    def formula() -> np.ndarray:
+        nonlocal pos
+        left = unary()
+        if pos < end and tokens[pos] in _BINARY_OPS:
+            op = tokens[pos]
+            pos += 1
+            right = unary()
+            if pos < end and tokens[pos] in _BINARY_OPS:
+                raise ValueError("ambiguous chain of connectives")
+            if op == "and":
+                return left & right
+            if op == "or":
+                return left | right
+            if op == "->":
+                return ~left | right
+            return left == right
+        return left
+
+    value = formula()
+    if pos != end:
+        raise ValueError(f"trailing tokens {tokens[pos:]}")
+    return value
+
+
+def solve_entailment(item: Mapping[str, Any]) -> str:
+    m = _ENTAIL_TEXT.fullmatch(str(item["question"]))
+    if m is None:
+        raise ValueError("not an entailment question")
+    premises = [_tokens(t) for t in m.group(1).split("; ")]
+    conclusion = _tokens(m.group(2))
+    names = sorted(set().union(_variables(conclusion), *map(_variables, premises)))
+    env = dict(zip(names, _columns(len(names))))
+    models = np.ones(1 << len(names), dtype=bool)
+    for p in premises:
+        models &= _truth_table(p, env)
+    if not models.any():
+        raise ValueError("the premises are inconsistent")
+    return "no" if (models & ~_truth_table(conclusion, env)).any() else "yes"
+
+
+def solve_sat_count(item: Mapping[str, Any]) -> str:
+    m = _COUNT_TEXT.fullmatch(str(item["question"]))
+    if m is None:
+        raise ValueError("not a model-counting question")
+    names = m.group(1).split(", ")
+    if len(set(names)) != len(names) or not all(_VAR.fullmatch(v) for v in names):
+        raise ValueError(f"bad variable list {m.group(1)!r}")
+    if int(m.group(2)) != 1 << len(names):
+        raise ValueError("the stated number of assignments is not 2**variables")
+    tokens = _tokens(m.group(3))
+    if not _variables(tokens) <= set(names):
+        raise ValueError("the formula uses a variable not listed")
+    table = _truth_table(tokens, dict(zip(names, _columns(len(names)))))
+    return str(int(np.count_nonzero(table)))
+
+
 register(
     Skill(
         name="entailment",
@@ -172,6 +298,7 @@ register(
         params=entailment_params,
         generate_batch=generate_entailment,
         verify=verify_bool,
+        solve=solve_entailment,
     )
 )
 
@@ -183,5 +310,6 @@ register(
         params=sat_count_params,
         generate_batch=generate_sat_count,
         verify=verify_int,
+        solve=solve_sat_count,
     )
 )

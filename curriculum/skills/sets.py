@@ -161,8 +161,116 @@ def verify_sets(item: Mapping[str, Any], answer: str) -> bool:
     if gold in ("yes", "no"):
         got = parse_bool(answer)
         return got is not None and got == (gold == "yes")
+    if not str(answer).strip():
+        return False  # no answer is never the empty set: it must be written ({}, "empty", "none", ...)
     got = _elements(answer)
     return got is not None and got == _elements(gold)
+
+
+# ---------------------------------------------------------------------------------------------------
+# solver: the question text alone; every set read back as an int bitmask over the sorted elements shown
+# (bit i = the i-th element), the expression parsed by recursive descent and evaluated with bit operators
+# (not the generator's frozenset algebra).
+
+_SETS_FIND = re.compile(
+    r"(.+)\. Find (.+) \(∪ union, ∩ intersection, \\ difference, △ symmetric difference\)\. "
+    r"List its elements (alphabetically|in increasing order), separated by commas; write \{\} for the empty set\."
+)
+_SETS_IS = re.compile(
+    r"(.+)\. Is ([A-Z∪∩\\△() ]+) (a subset of|disjoint from) ([A-Z∪∩\\△() ]+)\? Answer yes or no\."
+)
+_SET_DEF = re.compile(r"([A-Z]) = \{(.*)\}")
+_ELEMENT_INT = re.compile(r"[1-9][0-9]*")
+_ELEMENT_WORD = re.compile(r"[a-z]+[0-9]*")
+_SET_TOKEN = re.compile(r"[A-Z]|[∪∩\\△()]|\S")
+_SET_OPS = frozenset(_OPS)
+
+
+def _read_sets(text: str, words: bool | None) -> tuple[dict[str, int], list[str], bool]:
+    """'A = {1, 3}; B = {2}' -> ({'A': 0b101, 'B': 0b010}, ['1', '2', '3'], False); elements all numbers or
+    all words, numbers ordered as numbers."""
+    shown: dict[str, list[str]] = {}
+    for part in text.split("; "):
+        m = _SET_DEF.fullmatch(part)
+        if m is None or m.group(1) in shown:
+            raise ValueError(f"unreadable set {part!r}")
+        shown[m.group(1)] = m.group(2).split(", ") if m.group(2) else []
+    elements = {x for elems in shown.values() for x in elems}
+    if words is None:
+        words = not all(_ELEMENT_INT.fullmatch(x) for x in elements)
+    if not all((_ELEMENT_WORD if words else _ELEMENT_INT).fullmatch(x) for x in elements):
+        raise ValueError("the elements are not all numbers or all words")
+    order = sorted(elements) if words else sorted(elements, key=int)
+    bit = {x: 1 << i for i, x in enumerate(order)}
+    masks = {}
+    for name, elems in shown.items():
+        mask = 0
+        for x in elems:
+            mask |= bit[x]
+        masks[name] = mask
+    return masks, order, words
+
+
+def _set_value(text: str, masks: Mapping[str, int]) -> int:
+    """Evaluate `atom [op atom]`, atom = ( expression ) | set name; unparenthesised chains are refused."""
+    tokens = _SET_TOKEN.findall(text)
+    pos, end = 0, len(tokens)
+
+    def atom() -> int:
+        nonlocal pos
+        if pos >= end:
+            raise ValueError("expression ends early")
+        tok = tokens[pos]
+        pos += 1
+        if tok == "(":
+            value = expression()
+            if pos >= end or tokens[pos] != ")":
+                raise ValueError("unbalanced parenthesis")
+            pos += 1
+            return value
+        if tok in masks:
+            return masks[tok]
+        raise ValueError(f"unexpected {tok!r} in {text!r}")
+
+    def expression() -> int:
+        nonlocal pos
+        left = atom()
+        if pos < end and tokens[pos] in _SET_OPS:
+            op = tokens[pos]
+            pos += 1
+            right = atom()
+            if pos < end and tokens[pos] in _SET_OPS:
+                raise ValueError("ambiguous chain of operators")
+            if op == "∪":
+                return left | right
+            if op == "∩":
+                return left & right
+            if op == "\\":
+                return left & ~right
+            return left ^ right
+        return left
+
+    value = expression()
+    if pos != end:
+        raise ValueError(f"trailing tokens in {text!r}")
+    return value
+
+
+def solve_sets(item: Mapping[str, Any]) -> str:
+    question = str(item["question"])
+    m = _SETS_FIND.fullmatch(question)
+    if m is not None:
+        masks, order, _ = _read_sets(m.group(1), m.group(3) == "alphabetically")
+        value = _set_value(m.group(2), masks)
+        listed = [x for i, x in enumerate(order) if value >> i & 1]
+        return ", ".join(listed) if listed else _EMPTY
+    m = _SETS_IS.fullmatch(question)
+    if m is None:
+        raise ValueError("not a set question")
+    masks, _, _ = _read_sets(m.group(1), None)
+    left, right = _set_value(m.group(2), masks), _set_value(m.group(4), masks)
+    truth = left & ~right == 0 if m.group(3) == "a subset of" else left & right == 0
+    return "yes" if truth else "no"
 
 
 register(
@@ -173,5 +281,6 @@ register(
         params=set_params,
         generate_batch=generate_sets,
         verify=verify_sets,
+        solve=solve_sets,
     )
 )

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import math
 import random
+import re
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
@@ -129,6 +132,80 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+# ---------------------------------------------------------------------------------------------------
+# solver: the question text alone, decided without Venn regions. A model is a set of individuals, each the
+# set of terms it belongs to; "all X are Y" and "no X are Y" constrain every individual, an existential needs
+# one. The least individual in X (and Y) is X's (and Y's) closure under the "all" arrows: it works iff no
+# "no" pair lies inside it (and, for "some X are not Y", Y is outside it), since any other candidate holds it.
+
+_SYL_TEXT = re.compile(
+    r"Assume there is at least one of each kind of thing mentioned\. (.+)\. Does it follow that (.+)\? "
+    r"Answer yes or no\."
+)
+_SYL_SENTENCE = re.compile(r"(all|no|some) ([a-z][a-z0-9]*) are (not )?([a-z][a-z0-9]*)")
+_NEGATION = {"all": "some-not", "no": "some", "some": "no", "some-not": "all"}
+
+
+def _read_sentence(text: str, head: bool) -> tuple[str, str, str]:
+    """'All wugs are daxes' -> ('all', 'wugs', 'daxes'); a premise is capitalised, the conclusion is not."""
+    if not text or text[0].isupper() != head:
+        raise ValueError(f"unreadable sentence {text!r}")
+    m = _SYL_SENTENCE.fullmatch(text[0].lower() + text[1:])
+    if m is None:
+        raise ValueError(f"unreadable sentence {text!r}")
+    q, x, neg, y = m.groups()
+    if (neg and q != "some") or x == y or "not" in (x, y):
+        raise ValueError(f"unreadable sentence {text!r}")
+    return ("some-not" if neg else q), x, y
+
+
+def _consistent(statements: list[tuple[str, str, str]], terms: set[str]) -> bool:
+    up: dict[str, list[str]] = {}
+    apart: dict[str, set[str]] = {}
+    for form, x, y in statements:
+        if form == "all":
+            up.setdefault(x, []).append(y)
+        elif form == "no":
+            apart.setdefault(x, set()).add(y)
+            apart.setdefault(y, set()).add(x)
+    closures: dict[str, set[str]] = {}
+
+    def closure(t: str) -> set[str]:
+        if t not in closures:
+            seen, stack = {t}, [t]
+            while stack:
+                for u in up.get(stack.pop(), ()):
+                    if u not in seen:
+                        seen.add(u)
+                        stack.append(u)
+            closures[t] = seen
+        return closures[t]
+
+    def works(individual: set[str]) -> bool:
+        return not any(apart.get(t, set()) & individual for t in individual)
+
+    if not all(works(closure(t)) for t in terms):  # every term is non-empty
+        return False
+    for form, x, y in statements:
+        if form == "some" and not works(closure(x) | closure(y)):
+            return False
+        if form == "some-not" and (y in closure(x) or not works(closure(x))):
+            return False
+    return True
+
+
+def solve_syllogism(item: Mapping[str, Any]) -> str:
+    m = _SYL_TEXT.fullmatch(str(item["question"]))
+    if m is None:
+        raise ValueError("not a syllogism question")
+    premises = [_read_sentence(t, True) for t in m.group(1).split(". ")]
+    form, x, y = _read_sentence(m.group(2), False)
+    terms = {t for _, a, b in premises for t in (a, b)} | {x, y}
+    if not _consistent(premises, terms):
+        raise ValueError("the premises are inconsistent")
+    return "no" if _consistent([*premises, (_NEGATION[form], x, y)], terms) else "yes"
+
+
 register(
     Skill(
         name="syllogism",
@@ -137,5 +214,6 @@ register(
         params=syllogism_params,
         generate_batch=generate_syllogism,
         verify=verify_bool,
+        solve=solve_syllogism,
     )
 )

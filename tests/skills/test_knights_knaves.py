@@ -1,5 +1,6 @@
 """knights_knaves: every puzzle re-read from its text by regexes and solved by brute force over tuples of
-booleans (not the generator's truth-table bitmasks); it must have exactly the gold solution."""
+booleans (not the generator's truth-table bitmasks); it must have exactly the gold solution. The skill's own
+solver (numpy columns) is checked against the gold and, on mutated puzzles, against this brute force."""
 
 from __future__ import annotations
 
@@ -162,3 +163,66 @@ def test_diversity_and_balance() -> None:
     assert Counter(b.answers).most_common(1)[0][1] <= 0.6 * 300
     roles = Counter(r for a in b.answers for _, r in _ANSWER.findall(a))
     assert 0.4 <= roles["knight"] / sum(roles.values()) <= 0.6
+
+
+def test_skill_solve_rederives_gold() -> None:
+    """The skill's own solver (numpy columns over all assignments) against the gold, levels 1-8, 12 and 50."""
+    checked = 0
+    for level in (*range(1, 9), 12, 50):
+        b = batch(600 + level, level, 130 if level <= 8 else 10)
+        for q, a in zip(b.questions, b.answers):
+            assert SKILL.solve({"question": q, "answer": a, "params": "{}"}) == a, (level, q, a)
+            checked += 1
+    assert checked >= 1000
+
+
+_FLIP = {"knight": "knave", "knave": "knight", "the same type": "different types", "different types": "the same type"}
+_FLIPPABLE = re.compile("knight|knave|the same type|different types")  # "knights" -> "knaves" too
+
+
+def _mutations(question: str):
+    """One statement changed (a role or same/different flipped): off the generator's path, the puzzle may
+    now have no solution, several, or a different one."""
+    for m in _SAYS.finditer(question):
+        text = m.group(3)
+        hit = _FLIPPABLE.search(text)
+        if hit is None or text.startswith("Exactly"):
+            continue
+        word = hit.group(0)
+        new = _FLIP[word]
+        start = m.start(3) + hit.start()
+        yield question[:start] + new + question[start + len(word) :]
+
+
+def test_skill_solve_agrees_with_brute_force_off_the_generator() -> None:
+    outcomes = Counter()
+    for level in (1, 3, 6):
+        for q in batch(950 + level, level, 40).questions:
+            for mutated in _mutations(q):
+                solutions = solve(mutated)
+                outcomes[min(len(solutions), 2)] += 1
+                if len(solutions) == 1:
+                    assert SKILL.solve({"question": mutated}) == answer_of(solutions[0]), mutated
+                else:
+                    with pytest.raises(ValueError):
+                        SKILL.solve({"question": mutated})
+    assert all(outcomes[k] >= 20 for k in (0, 1, 2)), outcomes  # no solution, one, several: all exercised
+
+
+def test_skill_solve_refuses_unreadable_text() -> None:
+    q = batch(1, 4, 1).questions[0]
+    other = REGISTRY["syllogism"].generate_batch(np.random.default_rng(1), 3, 1).questions[0]
+    speaker, _, text = _SAYS.search(q).groups()
+    bad = [
+        "",
+        "What is love?",
+        other,
+        q[:-20],
+        q.replace(f'"{text}"', '"The sky is green."', 1),  # an unknown kind of statement
+        q.replace(f'{speaker} says', "Zed says", 1),  # a speaker who is not among the islanders
+        q.replace('" ', '"  ', 1),  # statements not laid out as written
+        q.replace("knights always tell the truth", "knights often tell the truth", 1),
+    ]
+    for wrong in bad:
+        with pytest.raises(ValueError):
+            SKILL.solve({"question": wrong, "answer": ""})

@@ -1,5 +1,6 @@
 """set_relations: each question re-read from its text; expressions parsed by a small parser and evaluated
-element by element as boolean membership formulas (not with the generator's frozenset operators)."""
+element by element as boolean membership formulas (not with the generator's frozenset operators). The skill's
+own solver (int bitmasks) is checked against the gold and, on mutated questions, against that evaluation."""
 
 from __future__ import annotations
 
@@ -187,3 +188,61 @@ def test_diversity_and_balance() -> None:
     assert counts["{}"] <= 0.2 * 300
     assert abs(counts["yes"] - counts["no"]) <= 1
     assert counts["yes"] + counts["no"] >= 0.15 * 300
+
+
+def test_skill_solve_rederives_gold() -> None:
+    """The skill's own solver (int bitmasks over the shown elements) against the gold: levels 1-8, 12, 50."""
+    checked = 0
+    for level in (*range(1, 9), 12, 50):
+        b = batch(600 + level, level, 130 if level <= 8 else 20)
+        for q, a in zip(b.questions, b.answers):
+            assert SKILL.solve({"question": q, "answer": a, "params": "{}"}) == a, (level, q, a)
+            checked += 1
+    assert checked >= 1000
+
+
+def _mutations(question: str):
+    """Off the generator's path: each operator in turn replaced by each other one; relations flipped."""
+    legend = question.find(" (∪ union")
+    for m in re.finditer("[∪∩\\\\△]", question[: legend if legend >= 0 else None]):
+        for op in "∪∩\\△":
+            if op != m.group(0):
+                yield question[: m.start()] + op + question[m.end() :]
+    for a, b in (("a subset of", "disjoint from"), ("disjoint from", "a subset of")):
+        if f" {a} " in question:
+            yield question.replace(f" {a} ", f" {b} ", 1)
+
+
+def test_skill_solve_agrees_with_membership_off_the_generator() -> None:
+    answers = Counter()
+    for level in (1, 3, 6):
+        for q in batch(950 + level, level, 40).questions:
+            for mutated in _mutations(q):
+                try:
+                    want = solve(mutated)
+                except AssertionError:  # the membership reader insists a relation's left side is non-empty
+                    continue
+                assert SKILL.solve({"question": mutated}) == want, mutated
+                answers["{}" if want == "{}" else want if want in ("yes", "no") else "elements"] += 1
+    assert all(answers[k] >= 20 for k in ("{}", "yes", "no", "elements")), answers
+
+
+def test_skill_solve_refuses_unreadable_text() -> None:
+    find = next(q for q in batch(1, 4, 20).questions if "Find" in q and "A = {1" in q)
+    rel = next(q for q in batch(1, 4, 20).questions if q.endswith("Answer yes or no."))
+    other = REGISTRY["syllogism"].generate_batch(np.random.default_rng(1), 3, 1).questions[0]
+    bad = [
+        "",
+        "What is love?",
+        other,
+        find[:-20],
+        rel[:-20],
+        find.replace("in increasing order", "alphabetically", 1),  # numbers said to be words
+        find.replace("A = {1", "A = {one", 1),  # numbers and words mixed
+        find.replace(". Find ", ". Find Z ∪ ", 1),  # a set never defined
+        rel.replace(". Is ", ". Is A ∪ B ∩ ", 1),  # an ambiguous chain of operators
+        rel.replace("; B = ", "; A = ", 1),  # a set defined twice
+    ]
+    for wrong in bad:
+        with pytest.raises(ValueError):
+            SKILL.solve({"question": wrong, "answer": "{}"})

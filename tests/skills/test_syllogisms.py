@@ -1,10 +1,13 @@
 """syllogism: questions re-read from their text and decided by methods other than the generator's bitmasks:
 (1) counterexample search with explicit witnesses over itertools.product regions, for every level 1-8;
-(2) the textbook method, enumerating every Venn model (set of non-empty regions), for 3-term syllogisms."""
+(2) the textbook method, enumerating every Venn model (set of non-empty regions), for 3-term syllogisms.
+The skill's own solver ("all"-arrow closures) is checked against the gold, against (1) on mutated questions
+and against (2) on every mood and figure."""
 
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from collections import Counter
 
@@ -175,3 +178,91 @@ def test_diversity_and_balance() -> None:
     b = batch(9, 3, 300)
     assert len(set(b.questions)) >= 0.95 * 300
     assert Counter(b.answers) == {"yes": 150, "no": 150}
+
+
+def test_skill_solve_rederives_gold() -> None:
+    """The skill's own solver ("all"-arrow closures, no Venn regions) against the gold: levels 1-8, 12, 50."""
+    checked = 0
+    for level in (*range(1, 9), 12, 50):
+        b = batch(600 + level, level, 130 if level <= 8 else 20)
+        for q, a in zip(b.questions, b.answers):
+            assert SKILL.solve({"question": q, "answer": a, "params": "{}"}) == a, (level, q, a)
+            checked += 1
+    assert checked >= 1000
+
+
+_REQUANTIFY = re.compile(r"(?:(?<=\. )|(?<=follow that ))(All|No|Some|all|no|some) ")
+
+
+def _mutations(question: str, r: random.Random):
+    """Off the generator's path: one sentence's quantifier replaced, or an extra premise about two terms
+    already there (closing cycles, so the premises may become inconsistent and the verdict may change)."""
+    for m in _REQUANTIFY.finditer(question):
+        q = m.group(1)
+        for new in ("All", "No", "Some"):
+            new = new if q[0].isupper() else new.lower()
+            if new != q and not (new != "Some" and re.match(r"\w+ are not ", question[m.end() :])):
+                yield question[: m.start(1)] + new + question[m.end(1) :]
+    _, _, terms = read(question)
+    head, tail = question.split(". Does it follow")
+    for _ in range(4):
+        x, y = r.sample(terms, 2)
+        extra = r.choice(("All {} are {}", "No {} are {}", "Some {} are {}", "Some {} are not {}"))
+        yield f"{head}. {extra.format(x, y)}. Does it follow{tail}"
+
+
+def test_skill_solve_agrees_with_witness_search_off_the_generator() -> None:
+    outcomes = Counter()
+    r = random.Random(0)
+    for level in (1, 2, 4):
+        for q in batch(950 + level, level, 30).questions:
+            for mutated in _mutations(q, r):
+                try:
+                    want = follows_by_witnesses(mutated)
+                except AssertionError:  # inconsistent premises: the solver must refuse
+                    want = None
+                outcomes[want] += 1
+                if want is None:
+                    with pytest.raises(ValueError):
+                        SKILL.solve({"question": mutated})
+                else:
+                    assert SKILL.solve({"question": mutated}) == want, mutated
+    assert all(outcomes[k] >= 20 for k in ("yes", "no", None)), outcomes
+
+
+def test_skill_solve_on_every_three_term_syllogism() -> None:
+    """Every mood (4 ** 3 forms) in each of the 4 figures: the solver agrees with the enumeration of every
+    Venn model, and exactly the traditional 24 valid syllogisms (with existential import) come out valid."""
+    head = "Assume there is at least one of each kind of thing mentioned. "
+    forms = ("all {} are {}", "no {} are {}", "some {} are {}", "some {} are not {}")
+    figures = (("ms", "ps", "ss", "ms"), ("ps", "ms", "ss", "ms"), ("ms", "ps", "ms", "ss"), ("ps", "ms", "ms", "ss"))
+    decided = Counter()
+    for f1, f2, fc in itertools.product(forms, repeat=3):
+        for a, b, c, d in figures:
+            major, minor = f1.format(a, b), f2.format(c, d)
+            q = f"{head}{major[0].upper()}{major[1:]}. {minor[0].upper()}{minor[1:]}. Does it follow that "
+            q += fc.format("ss", "ps") + "? Answer yes or no."
+            want = follows_by_models(q)
+            assert SKILL.solve({"question": q}) == want, q
+            decided[want] += 1
+    assert decided["yes"] == 24
+
+
+def test_skill_solve_refuses_unreadable_text() -> None:
+    q = batch(1, 4, 1).questions[0]
+    other = REGISTRY["knights_knaves"].generate_batch(np.random.default_rng(1), 3, 1).questions[0]
+    premises = q.split("mentioned. ")[1].split(". Does")[0]
+    first = premises.split(". ")[0]
+    bad = [
+        "",
+        "What is love?",
+        other,
+        q[:-20],
+        q.replace(first, "All wugs are not daxes", 1),  # "all ... not" is not one of the forms
+        q.replace(first, "Most wugs are daxes", 1),
+        q.replace(first, "all wugs are daxes", 1),  # a premise starts with a capital
+        q.replace(premises, "All wugs are daxes. No wugs are daxes", 1),  # inconsistent with existence
+    ]
+    for wrong in bad:
+        with pytest.raises(ValueError):
+            SKILL.solve({"question": wrong, "answer": "yes"})
