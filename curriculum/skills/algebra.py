@@ -7,6 +7,7 @@ determinant). Columns are numpy int64 while a bound shows no overflow, numpy obj
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from fractions import Fraction
@@ -425,6 +426,242 @@ def verify_polynomial(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and sorted(got) == sorted(want)
 
 
+# --------------------------------------------------------------------------------------------------
+# solvers: the question text alone, exact Python ints. The generators pick the solution first (x, the
+# solution vector, the roots) and build the text around it; the solvers go the other way: collect each
+# side's slope and intercept and divide, eliminate fraction-free (Bareiss) and back-substitute, search the
+# integer divisors of the constant term and divide every root out (its multiplicity proven exactly), solving
+# the last quadratic factor by an exact integer square root.
+
+_LIN_T = r"(?:\d*x|\d+(?:\(x [+-] \d+\))?)"
+_LIN_SIDE = rf"-?{_LIN_T}(?: [+-] {_LIN_T})*"
+_EQUATION_Q = re.compile(rf"Solve for x: ({_LIN_SIDE}) = ({_LIN_SIDE})\. Give the integer value of x\.")
+
+
+def _slope_intercept(side: str) -> tuple[int, int]:
+    """A side already matched by _LIN_SIDE -> (slope, intercept): 'x - 3(x + 2) + 4' -> (-2, -2)."""
+    toks = side.replace("(x + ", "(x+").replace("(x - ", "(x-").split(" ")
+    slope = const = 0
+    neg = False
+    for i, tok in enumerate(toks):
+        if i & 1:
+            neg = tok == "-"
+            continue
+        last = tok[-1]
+        if last == "x":
+            c = tok[:-1]
+            v = 1 if c == "" else -1 if c == "-" else int(c)
+            slope += -v if neg else v
+        elif last == ")":
+            k, inner = tok[:-1].split("(x")
+            k = -int(k) if neg else int(k)
+            slope += k
+            const += k * int(inner)
+        else:
+            const += -int(tok) if neg else int(tok)
+    return slope, const
+
+
+def solve_linear_equation(item: Mapping[str, Any]) -> str:
+    """a*x + b = c*x + d  ->  x = (d - b) / (a - c), which must be a whole number."""
+    m = _EQUATION_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a linear_equation question: {item['question']!r}")
+    a, b = _slope_intercept(m[1])
+    c, d = _slope_intercept(m[2])
+    if a == c:
+        raise ValueError("the equation has no unique solution")
+    x, rem = divmod(d - b, a - c)
+    if rem:
+        raise ValueError("the solution is not an integer")
+    return str(x)
+
+
+_SYS_T = r"\d*[a-z]\w*"
+_SYS_EQ = rf"-?{_SYS_T}(?: [+-] {_SYS_T})* = -?\d+"
+_SYSTEM_Q = re.compile(
+    rf"Solve the system ({_SYS_EQ}(?:; {_SYS_EQ})*)\. Answer in the form ([a-z]\w* = \.\.\.(?:, [a-z]\w* = \.\.\.)*)"
+)
+_DIGITS = "-0123456789"
+
+
+def _integer_solution(rows: list[list[int]]) -> list[int]:
+    """Augmented integer rows [A | b] -> the unique integer x with A x = b: fraction-free (Bareiss)
+    elimination to an upper triangle, then back-substitution with exact divisions."""
+    n = len(rows)
+    m = [list(r) for r in rows]
+    prev = 1
+    for c in range(n):
+        if m[c][c] == 0:
+            swap = next((r for r in range(c + 1, n) if m[r][c] != 0), None)
+            if swap is None:
+                raise ValueError("the system has no unique solution")
+            m[c], m[swap] = m[swap], m[c]
+        pivot, row_c = m[c][c], m[c]
+        for r in range(c + 1, n):
+            row, f = m[r], m[r][c]
+            for j in range(c + 1, n + 1):
+                row[j] = (row[j] * pivot - f * row_c[j]) // prev
+            row[c] = 0
+        prev = pivot
+    x = [0] * n
+    for c in range(n - 1, -1, -1):
+        row = m[c]
+        v, rem = divmod(row[n] - sum(row[j] * x[j] for j in range(c + 1, n)), row[c])
+        if rem:
+            raise ValueError("the solution is not all integers")
+        x[c] = v
+    return x
+
+
+def solve_linear_system(item: Mapping[str, Any]) -> str:
+    """Rows of integer coefficients from the equation text (a variable left out has coefficient 0), solved
+    exactly; the unknowns are named, and answered, in the order the question's answer form lists them."""
+    m = _SYSTEM_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a linear_system question: {item['question']!r}")
+    names = [part[:-6] for part in m[2].split(", ")]
+    col = {name: j for j, name in enumerate(names)}
+    k = len(names)
+    eqs = m[1].split("; ")
+    if len(col) != k or len(eqs) != k:
+        raise ValueError("the system is not square")
+    rows = []
+    for eq in eqs:
+        left, right = eq.split(" = ")
+        row = [0] * (k + 1)
+        row[k] = int(right)
+        neg = False
+        for i, tok in enumerate(left.split(" ")):
+            if i & 1:
+                neg = tok == "-"
+                continue
+            name = tok.lstrip(_DIGITS)
+            c = tok[: len(tok) - len(name)]
+            j = col.get(name)
+            if j is None or row[j]:
+                raise ValueError(f"unknown or repeated variable {name!r} in {eq!r}")
+            v = 1 if c == "" else -1 if c == "-" else int(c)
+            row[j] = -v if neg else v
+        rows.append(row)
+    if k == 2:  # Cramer's rule, the same exact arithmetic unrolled
+        (a, b, e), (c, d, f) = rows
+        det = a * d - b * c
+        if det == 0:
+            raise ValueError("the system has no unique solution")
+        x, rx = divmod(e * d - b * f, det)
+        y, ry = divmod(a * f - e * c, det)
+        if rx or ry:
+            raise ValueError("the solution is not all integers")
+        return f"{names[0]} = {x}, {names[1]} = {y}"
+    return ", ".join(f"{name} = {v}" for name, v in zip(names, _integer_solution(rows)))
+
+
+_POLY_T = r"(?:\d*x(?:\^\d+)?|\d+)"
+_POLY = rf"-?{_POLY_T}(?: [+-] {_POLY_T})*"
+_EVAL_Q = re.compile(rf"Evaluate p\(x\) = ({_POLY}) at x = (-?\d+)\.")
+_ROOTS_Q = re.compile(
+    rf"Find the roots of p\(x\) = ({_POLY})\. All of them are integers; list each distinct root once, "
+    r"in increasing order, separated by commas\."
+)
+
+
+_POLY_TERMS = re.compile(r"(?:^|([+-]) )(-?\d*)(x?)(?:\^(\d+))?")  # (operator, coefficient, x, power)
+
+
+def _dense(poly: str) -> list[int]:
+    """A polynomial matched by _POLY -> coefficients, highest power first (like powers add up)."""
+    pairs, top = [], 0
+    for sign, c, x, power in _POLY_TERMS.findall(poly):
+        if x:
+            v = int(c) if c and c != "-" else -1 if c else 1
+            p = int(power) if power else 1
+        else:
+            v, p = int(c), 0
+        pairs.append((p, -v if sign == "-" else v))
+        if p > top:
+            top = p
+    coefs = [0] * (top + 1)
+    for p, v in pairs:
+        coefs[top - p] += v
+    while len(coefs) > 1 and coefs[0] == 0:
+        del coefs[0]
+    return coefs
+
+
+def _root_bound(coefs: list[int]) -> int:
+    """Fujiwara's bound on |root|, 2 * max |a_(n-i) / a_n| ** (1/i) (the constant term halved), rounded up with
+    room to spare; logs keep it finite for integers of any size."""
+    n, lead, log2 = len(coefs) - 1, math.log(abs(coefs[0])), math.log(2)
+    worst = max((math.log(abs(c)) - (log2 if i == n else 0) - lead) / i for i, c in enumerate(coefs) if i and c)
+    return int(2 * math.exp(worst) * (1 + 1e-9)) + 2
+
+
+def integer_roots(coefs: list[int]) -> list[int]:
+    """All roots with multiplicity, sorted, of a polynomial (highest power first, leading coefficient nonzero);
+    ValueError unless every root is an integer. Zero roots come off first; then a nonzero integer root divides
+    the constant term and lies within the root bound, so r = 1, 2, ... is tried both ways up to both, and each
+    root is divided out (synthetic division) as often as it goes; the last quadratic or linear factor is solved
+    exactly (integer square root of the discriminant)."""
+    roots: list[int] = []
+    while len(coefs) > 1 and coefs[-1] == 0:
+        roots.append(0)
+        coefs = coefs[:-1]
+    r, limit = 0, None
+    while len(coefs) > 3:
+        r += 1
+        a0 = abs(coefs[-1])
+        if r > a0 or (limit is not None and r > limit):
+            raise ValueError("not every root is an integer")
+        if r == 32:  # past the small roots: bound the search (only a polynomial without them gets this far)
+            limit = _root_bound(coefs)
+        if a0 % r:
+            continue
+        for cand in (r, -r):
+            while len(coefs) > 3:
+                acc, quotient = 0, []
+                for c in coefs:
+                    acc = acc * cand + c
+                    quotient.append(acc)
+                if acc:
+                    break
+                roots.append(cand)
+                coefs = quotient[:-1]
+    if len(coefs) == 3:
+        a, b, c = coefs
+        disc = b * b - 4 * a * c
+        s = math.isqrt(disc) if disc >= 0 else -1
+        if s < 0 or s * s != disc:
+            raise ValueError("not every root is an integer")
+        x1, r1 = divmod(-b - s, 2 * a)
+        x2, r2 = divmod(-b + s, 2 * a)
+        if r1 or r2:
+            raise ValueError("not every root is an integer")
+        roots += (x1, x2)
+    elif len(coefs) == 2:
+        x, rem = divmod(-coefs[1], coefs[0])
+        if rem:
+            raise ValueError("not every root is an integer")
+        roots.append(x)
+    return sorted(roots)
+
+
+def solve_polynomial(item: Mapping[str, Any]) -> str:
+    """Evaluation by Horner's rule; roots by integer_roots, each distinct root once, increasing."""
+    question = item["question"]
+    if m := _EVAL_Q.fullmatch(question):
+        x, value = int(m[2]), 0
+        for c in _dense(m[1]):
+            value = value * x + c
+        return str(value)
+    if m := _ROOTS_Q.fullmatch(question):
+        coefs = _dense(m[1])
+        if len(coefs) < 2:
+            raise ValueError("a constant polynomial has no finite set of roots")
+        return ", ".join(map(str, sorted(set(integer_roots(coefs)))))
+    raise ValueError(f"not a polynomial question: {question!r}")
+
+
 register(
     Skill(
         name="linear_equation",
@@ -433,6 +670,7 @@ register(
         params=linear_equation_params,
         generate_batch=generate_linear_equation,
         verify=verify_linear_equation,
+        solve=solve_linear_equation,
     )
 )
 register(
@@ -443,6 +681,7 @@ register(
         params=linear_system_params,
         generate_batch=generate_linear_system,
         verify=verify_linear_system,
+        solve=solve_linear_system,
     )
 )
 register(
@@ -453,5 +692,6 @@ register(
         params=polynomial_params,
         generate_batch=generate_polynomial,
         verify=verify_polynomial,
+        solve=solve_polynomial,
     )
 )

@@ -403,11 +403,6 @@ def solve_division(item: Mapping[str, Any]) -> str:
 
 # ---------------------------------------------------------------- registry
 
-def solve_addition(item) -> str:
-    """Sum the integers written in the question."""
-    return str(sum(int(tok) for tok in item["question"].rstrip("= ").split(" + ")))
-
-
 register(
     Skill(
         name="addition",

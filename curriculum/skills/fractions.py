@@ -298,6 +298,66 @@ def verify_compare(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and got == (left if gold == ">" else right)
 
 
+# --------------------------------------------------------------------------------------------------
+# solvers: the question text alone, exact Python ints (the generators scale a drawn reduced fraction, run
+# a numpy running sum reduced at every step, and swap pairs to match a drawn answer)
+
+_SIMPLIFY_Q = re.compile(r"Simplify (-?\d+)/(\d+) to lowest terms\. Give the answer as a fraction a/b\.")
+_ADD_Q = re.compile(
+    r"Compute (-?\d+/\d+(?: [+-] \d+/\d+)*)\. "
+    r"Give the answer in lowest terms as a/b, or as an integer if it is whole\."
+)
+_COMPARE_FULL = re.compile(
+    r"Compare (-?\d+)/(\d+) and (-?\d+)/(\d+)\. Answer <, > or = "
+    r"\(the sign that makes '\1/\2 \? \3/\4' true\)\."
+)
+_gcd = math.gcd
+
+
+def solve_simplify(item: Mapping[str, Any]) -> str:
+    """Divide out the gcd of the numerator and denominator the question shows."""
+    m = _SIMPLIFY_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a fraction_simplify question: {item['question']!r}")
+    num, den = int(m[1]), int(m[2])
+    if den == 0:
+        raise ValueError("zero denominator")
+    g = _gcd(num, den)
+    return f"{num // g}/{den // g}"
+
+
+def solve_add(item: Mapping[str, Any]) -> str:
+    """Sum over the common denominator (the product of all shown ones), reduced once at the end."""
+    m = _ADD_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a fraction_add question: {item['question']!r}")
+    tokens = m[1].split(" ")
+    first, den = tokens[0].split("/")
+    num, den = int(first), int(den)
+    for i in range(1, len(tokens), 2):
+        a, b = tokens[i + 1].split("/")
+        a, b = int(a), int(b)
+        num = num * b - a * den if tokens[i] == "-" else num * b + a * den
+        den *= b
+    if den == 0:
+        raise ValueError("zero denominator")
+    g = _gcd(num, den)
+    num, den = num // g, den // g
+    return str(num) if den == 1 else f"{num}/{den}"
+
+
+def solve_compare(item: Mapping[str, Any]) -> str:
+    """Cross-multiply (denominators are positive): sign(a*d - c*b) is the sign of a/b - c/d."""
+    m = _COMPARE_FULL.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a fraction_compare question: {item['question']!r}")
+    a, b, c, d = int(m[1]), int(m[2]), int(m[3]), int(m[4])
+    if b == 0 or d == 0:
+        raise ValueError("zero denominator")
+    diff = a * d - c * b
+    return "<" if diff < 0 else ">" if diff > 0 else "="
+
+
 register(
     Skill(
         name="fraction_simplify",
@@ -306,6 +366,7 @@ register(
         params=simplify_params,
         generate_batch=generate_simplify,
         verify=verify_simplify,
+        solve=solve_simplify,
     )
 )
 register(
@@ -316,6 +377,7 @@ register(
         params=add_params,
         generate_batch=generate_add,
         verify=verify_add,
+        solve=solve_add,
     )
 )
 register(
@@ -326,5 +388,6 @@ register(
         params=compare_params,
         generate_batch=generate_compare,
         verify=verify_compare,
+        solve=solve_compare,
     )
 )

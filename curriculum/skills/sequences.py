@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -201,6 +202,116 @@ def verify_sequence(item: Mapping[str, Any], answer: str) -> bool:
 _PREFIX = re.compile(r"^\s*(?:the next term is|next term:|t\(\w*\)\s*=|\w\s*=)\s*", re.IGNORECASE)
 
 
+# --------------------------------------------------------------------------------------------------
+# solver: the question text alone. The generator runs the rule forward from drawn parameters; the solver
+# recovers the rule from the shown terms (a common difference, a common ratio as a cross-multiplication
+# check, recurrence coefficients by exact elimination over all shown terms) and insists that it is unique
+# and fits every shown term before extending the sequence by one.
+
+_TERMS = re.compile(r"-?\d+(?:, -?\d+)*")
+_ARITH_TAIL = "is arithmetic (each term is the previous term plus a fixed number). What is the next term?"
+_GEO_TAIL = "is geometric (each term is the previous term times a fixed number). What is the next term?"
+_REC2_TAIL = (
+    "each term from the third on is a fixed combination of the previous two: t(n) = a*t(n-1) + b*t(n-2) "
+    "with the same numbers a, b throughout. What is the next term?"
+)
+_RECK_TAIL = re.compile(
+    r"each term from term (\d+) on is a fixed combination of the previous (\d+): t\(n\) = c1\*t\(n-1\) \+ \.\.\. "
+    r"\+ c(\d+)\*t\(n-(\d+)\) with the same numbers c1\.\.c(\d+) throughout\. What is the next term\?"
+)
+
+
+def _read_terms(text: str) -> list[int]:
+    if _TERMS.fullmatch(text) is None:
+        raise ValueError(f"not a list of integers: {text!r}")
+    return list(map(int, text.split(", ")))
+
+
+def _exact(num: int, den: int) -> int:
+    q, r = divmod(num, den)
+    if r:
+        raise ValueError("the next term is not an integer")
+    return q
+
+
+def _next_arithmetic(t: list[int]) -> int:
+    if len(t) < 2:
+        raise ValueError("one term fixes no difference")
+    d = t[1] - t[0]
+    if any(b - a != d for a, b in zip(t, t[1:])):
+        raise ValueError("the differences are not constant")
+    return t[-1] + d
+
+
+def _next_geometric(t: list[int]) -> int:
+    """Ratio t1/t0, checked as t(i+1)*t0 == t(i)*t1 for every pair (no division until the end)."""
+    if len(t) < 2 or t[0] == 0:
+        raise ValueError("the ratio is not determined")
+    t0, t1 = t[0], t[1]
+    if any(b * t0 != a * t1 for a, b in zip(t, t[1:])):
+        raise ValueError("the ratios are not constant")
+    return _exact(t[-1] * t1, t0)
+
+
+def _next_recurrence(t: list[int], k: int) -> int:
+    """The unique c1..ck with t(i) = c1*t(i-1) + ... + ck*t(i-k) for every shown i >= k (exact Fraction
+    Gauss-Jordan over all those equations: rank k, and the leftover equations consistent), applied once more."""
+    if k < 1:
+        raise ValueError("order below 1")
+    if k == 2 and len(t) >= 4:  # Cramer's rule on the first two equations, integers only
+        t0, t1, t2, t3 = t[0], t[1], t[2], t[3]
+        det = t1 * t1 - t0 * t2
+        if det:
+            a, b = t2 * t1 - t0 * t3, t1 * t3 - t2 * t2  # the coefficients times det
+            if any(det * t[i] != a * t[i - 1] + b * t[i - 2] for i in range(4, len(t))):
+                raise ValueError("no fixed combination fits every term")
+            return _exact(a * t[-1] + b * t[-2], det)
+    rows = [[Fraction(t[i - j]) for j in range(1, k + 1)] + [Fraction(t[i])] for i in range(k, len(t))]
+    rank = 0
+    for c in range(k):
+        piv = next((r for r in range(rank, len(rows)) if rows[r][c] != 0), None)
+        if piv is None:
+            raise ValueError("the shown terms do not fix the combination")
+        rows[rank], rows[piv] = rows[piv], rows[rank]
+        lead = rows[rank][c]
+        rows[rank] = [v / lead for v in rows[rank]]
+        for r in range(len(rows)):
+            if r != rank and rows[r][c] != 0:
+                f = rows[r][c]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[rank])]
+        rank += 1
+    if any(row[k] != 0 for row in rows[k:]):
+        raise ValueError("no fixed combination fits every term")
+    nxt = sum(rows[j][k] * t[-1 - j] for j in range(k))
+    if nxt.denominator != 1:
+        raise ValueError("the next term is not an integer")
+    return int(nxt)
+
+
+def solve_sequence(item: Mapping[str, Any]) -> str:
+    """The family from the question's wording (the order of a recurrence as stated, every mention agreeing),
+    the rule from the shown terms, the next term from the rule; ValueError where any of them fails."""
+    question = item["question"]
+    if question.startswith("The sequence "):
+        cut = question.find(", ... ", 13)
+        tail = question[cut + 6 :]
+        if cut > 0 and tail == _ARITH_TAIL:
+            return str(_next_arithmetic(_read_terms(question[13:cut])))
+        if cut > 0 and tail == _GEO_TAIL:
+            return str(_next_geometric(_read_terms(question[13:cut])))
+    elif question.startswith("In the sequence "):
+        cut = question.find(", ... ", 16)
+        tail = question[cut + 6 :]
+        if cut > 0 and tail == _REC2_TAIL:
+            return str(_next_recurrence(_read_terms(question[16:cut]), 2))
+        if cut > 0 and (m := _RECK_TAIL.fullmatch(tail)):
+            k = int(m[2])
+            if int(m[1]) != k + 1 or int(m[3]) != k or int(m[4]) != k or int(m[5]) != k:
+                raise ValueError("the recurrence order is stated inconsistently")
+            return str(_next_recurrence(_read_terms(question[16:cut]), k))
+    raise ValueError(f"not a sequence_next question: {question!r}")
+
+
 register(
     Skill(
         name="sequence_next",
@@ -209,5 +320,6 @@ register(
         params=sequence_params,
         generate_batch=generate_sequence,
         verify=verify_sequence,
+        solve=solve_sequence,
     )
 )

@@ -207,6 +207,108 @@ def verify_word_problem(item: Mapping[str, Any], answer: str) -> bool:
     return verify_int(item, _NOISE.sub("", str(answer)))
 
 
+# --------------------------------------------------------------------------------------------------
+# solver: reads the story back sentence by sentence. Each sentence must have one of the known shapes; a
+# step (about the main person and the main object) changes the running total, a distractor (someone else's
+# doings, other objects, ages, distances, times) is recognised by its shape and skipped, anything else is
+# refused. The arithmetic is replayed from the numbers in the text alone.
+
+_NAME = r"([A-Z][a-z]++)"
+_THING = r"(?!more )([a-z]+(?: [a-z]+)?)"  # a noun of one or two words ("toy cars")
+_BOXES = r"(?:bags|boxes|packs|crates|jars)"
+# Every sentence after the first is "<Name> " and one of these shapes, or one of two shapes about places.
+# Per shape, groups counted inside the shape (0: the subject <Name>): the object, the person who gains, the
+# person who loses (None: nobody), the amounts multiplied together, and whether it states a count. A sentence
+# moves the main count only where the gaining or losing person is the main person and the object is the
+# main object; the rest (other people, other objects, ages, distances, times) is skipped by its shape.
+_SUBJECT_SHAPES = (
+    ("more", rf"(?:buys|finds) (\d+) more {_THING}", 2, 0, None, (1,), False),
+    ("gains", rf"(?:buys|finds) (\d+) {_THING}", 2, 0, None, (1,), False),
+    ("wins", rf"wins (\d+) {_THING} in a game", 2, 0, None, (1,), False),
+    ("drops", rf"(?:sells|loses|gives away) (\d+) {_THING}", 2, None, 0, (1,), False),
+    ("gives_to", rf"gives (\d+) {_THING} to {_NAME}", 2, 3, 0, (1,), False),
+    ("gives", rf"gives {_NAME} (\d+) {_THING}", 3, 1, 0, (2,), False),
+    ("pack", rf"buys (\d+) {_BOXES} with (\d+) {_THING} in each", 3, 0, None, (1, 2), False),
+    ("packs", rf"gives {_NAME} (\d+) {_BOXES} holding (\d+) {_THING} each", 4, 1, 0, (2, 3), False),
+    ("has", rf"(?:has|also owns) \d+ {_THING}", 1, None, None, (), True),
+    ("age", r"is \d+ years old", None, None, None, (), False),
+)
+_SENTENCE = re.compile(
+    rf"{_NAME} (?:"
+    + "|".join(f"(?P<{kind}>{shape})" for kind, shape, *_ in _SUBJECT_SHAPES)
+    + rf")|(?P<shop>The shop is \d+ km from {_NAME}'s home)|(?P<walk>It takes {_NAME} \d+ minutes to walk home)"
+)
+_Reader = tuple[int, int, int, int, int, bool]
+
+
+def _readers() -> list[_Reader | None]:
+    """Indexed by a match's lastindex (the shape's own wrapper group): the absolute group numbers of the
+    object, the gaining person, the losing person, the amount and a second amount (0: none), and whether the
+    shape states a count; None for shapes without an object."""
+    out: list[_Reader | None] = [None] * (_SENTENCE.groups + 1)
+    for kind, _, what, gains, loses, amounts, stated in _SUBJECT_SHAPES:
+        g = _SENTENCE.groupindex[kind]
+
+        def at(pos: int | None, g: int = g) -> int:
+            return 0 if pos is None else 1 if pos == 0 else g + pos  # the subject <Name> is group 1
+
+        if what is not None:
+            a1, a2 = (at(amounts[0]), at(amounts[1]) if len(amounts) > 1 else 0) if amounts else (0, 0)
+            out[g] = (at(what), at(gains), at(loses), a1, a2, stated)
+    return out
+
+
+_READERS = _readers()
+_START = re.compile(rf"{_NAME} has (\d+) {_THING}")
+_SHARE = re.compile(rf"{_NAME} then shares all the {_THING} equally among (\d+) friends")
+
+
+def solve_word_problem(item: Mapping[str, Any]) -> str:
+    question = item["question"]
+    sentences = question.split(". ")
+    m = _START.fullmatch(sentences[0])
+    if m is None or len(sentences) < 2:
+        raise ValueError(f"not a word_problem question: {question!r}")
+    person, total, thing = m[1], int(m[2]), m[3]
+    last = sentences[-1]
+    share = None
+    if last == f"How many {thing} does {person} have now?":
+        body = sentences[1:-1]
+    elif last == f"How many {thing} does each friend get?" and len(sentences) > 2:
+        s = _SHARE.fullmatch(sentences[-2])
+        if s is None or s[1] != person or s[2] != thing:
+            raise ValueError(f"unreadable sharing sentence: {sentences[-2]!r}")
+        share, body = int(s[3]), sentences[1:-2]
+    else:
+        raise ValueError(f"unreadable question sentence: {last!r}")
+    fullmatch, readers = _SENTENCE.fullmatch, _READERS
+    for sentence in body:
+        m = fullmatch(sentence)
+        if m is None:
+            raise ValueError(f"unreadable sentence: {sentence!r}")
+        reader = readers[m.lastindex]
+        if reader is None or m[reader[0]] != thing:
+            continue  # no object, or another object
+        _, gains, loses, a1, a2, stated = reader
+        gainer, loser = m[gains] if gains else None, m[loses] if loses else None
+        if gainer == loser and gainer is not None:
+            raise ValueError(f"someone gives to themselves: {sentence!r}")
+        if stated:
+            if m[1] == person:
+                raise ValueError(f"the main count stated again: {sentence!r}")
+        elif gainer == person:
+            total += int(m[a1]) * int(m[a2]) if a2 else int(m[a1])
+        elif loser == person:
+            total -= int(m[a1]) * int(m[a2]) if a2 else int(m[a1])
+            if total < 0:
+                raise ValueError("the story removes more than there is")
+    if share is None:
+        return str(total)
+    if share < 1 or total % share:
+        raise ValueError("the sharing is not exact")
+    return str(total // share)
+
+
 register(
     Skill(
         name="word_problem",
@@ -215,5 +317,6 @@ register(
         params=word_problem_params,
         generate_batch=generate_word_problem,
         verify=verify_word_problem,
+        solve=solve_word_problem,
     )
 )
