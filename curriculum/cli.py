@@ -12,7 +12,7 @@ from pathlib import Path
 
 from curriculum.errors import CurriculumError, GenerationError, InputFileError, UnknownLearner
 
-LEARNER_KINDS = ("local",)
+LEARNER_KINDS = ("local", "openai")
 LATEST = "latest"
 
 
@@ -51,8 +51,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_id, config = resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume)
         print(f"resuming run {run_id}", file=sys.stderr)
     else:
-        config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir, learner_kind=args.learner)
+        config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir,
+                             learner_kind=args.learner, base_url=args.base_url, model=args.model)
         Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
+    if config.learner.kind == "openai":
+        from curriculum.learners import make_learner
+
+        reply = make_learner(config.learner, None, config.seed).check_endpoint()  # fail fast, one line
+        print(f"endpoint {reply['base_url']} answers as {reply['model']} ({reply['latency_ms']:.0f} ms)", file=sys.stderr)
 
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
@@ -184,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tiers", type=positive_int, help="number of tiers")
     run.add_argument("--seed", type=int, help="run seed")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
-    run.add_argument("--learner", help="learner kind: local")
+    run.add_argument("--learner", help="learner kind: local (built-in transformer) or openai (any OpenAI-compatible endpoint)")
+    run.add_argument("--base-url", help="openai learner: endpoint, e.g. http://127.0.0.1:8000/v1")
+    run.add_argument("--model", help="openai learner: model name")
     run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
                      help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
     run.set_defaults(func=cmd_run)

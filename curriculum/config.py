@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from curriculum.errors import ConfigError
+from curriculum.learners.openai_chat import OpenAIConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
@@ -46,16 +47,23 @@ class MixConfig(Strict):
 
 
 class TierConfig(Strict):
-    train_items_per_skill: int = Field(600, ge=1)
+    train_items_per_skill: int = Field(600, ge=1)  # on average: the tier holds this many times the skill count
     eval_items_per_level: int = Field(60, ge=1)
     mix: MixConfig = MixConfig()
 
 
 class PolicyConfig(Strict):
+    """When a skill's frontier level moves, and how a tier's training items are shared across skills."""
+
     promote_at: float = Field(0.85, gt=0, le=1)
     demote_below: float = Field(0.4, ge=0, lt=1)
     probes_to_promote: int = Field(1, ge=1)
     probes_to_demote: int = Field(2, ge=1)
+    cooldown: int = Field(0, ge=0)  # tiers after a level change during which the level stays put
+    lookahead: int = Field(1, ge=1)  # the uniform share covers levels 1..L+lookahead
+    progress_smoothing: float = Field(0.5, gt=0, le=1)  # weight of the latest change in learning progress
+    allocation_floor: float = Field(0.5, ge=0, le=1)  # share of the equal split every skill keeps; 1 = equal split
+    targeted: bool = True  # replay favours levels whose last probe failed
 
     @model_validator(mode="after")
     def ordered(self) -> PolicyConfig:
@@ -92,6 +100,14 @@ class ValidationConfig(Strict):
     max_attempts: int = Field(3, ge=1)
 
 
+class AnchorConfig(Strict):
+    """Real items (Parquet or JSONL with question, answer, optional skill) mixed into every tier."""
+
+    path: Path
+    ratio: float = Field(0.1, ge=0, le=1)  # anchor items per generated training item of a tier
+    domain: Literal["maths", "logic"] = "maths"  # used when the file has no domain column
+
+
 class RunConfig(Strict):
     name: str = "curriculum"
     seed: int = 0
@@ -100,8 +116,20 @@ class RunConfig(Strict):
     skills: list[SkillConfig] = Field(min_length=1)
     tier: TierConfig = TierConfig()
     policy: PolicyConfig = PolicyConfig()
-    learner: LearnerConfig = LearnerConfig()
+    learner: LearnerConfig | OpenAIConfig = Field(default_factory=LearnerConfig, discriminator="kind")
+
+    @field_validator("learner", mode="before")
+    @classmethod
+    def learner_kind(cls, value: object) -> object:
+        """`kind` defaults to local; an unknown kind is named before any of its fields are checked."""
+        if isinstance(value, dict):
+            kind = value.get("kind", "local")
+            if kind not in ("local", "openai"):
+                raise ValueError(f"unknown learner {kind!r}; known: local, openai")
+            return {**value, "kind": kind}
+        return value
     validation: ValidationConfig = ValidationConfig()
+    anchor: AnchorConfig | None = None
 
     @field_validator("skills")
     @classmethod
@@ -154,7 +182,12 @@ def load_config(path: Path | str | None = None, **overrides: object) -> RunConfi
         if value is None:
             continue
         if key == "learner_kind":
-            raw.setdefault("learner", {})["kind"] = value
+            learner = raw.setdefault("learner", {})
+            if learner.get("kind", "local") != value:
+                raw["learner"] = learner = {}  # another kind of learner: its own fields, its own defaults
+            learner["kind"] = value
+        elif key in ("base_url", "model"):
+            raw.setdefault("learner", {})[key] = value
         else:
             raw[key] = value
     return parse_config(raw, str(path))

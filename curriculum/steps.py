@@ -135,9 +135,18 @@ def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl
     store = Store(config.data_dir)
     held = store.tier_items(run_id, tier, attempt).filter(pl.col("split") == "eval")
     learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
-    scored = score(held, learner.answer(held["question"].to_list())).with_columns(
-        pl.lit(config.learner.kind).alias("learner")
-    )
+    questions = held["question"].to_list()
+    if hasattr(learner, "answer_records"):  # remote models: keep latency, token usage and per-item errors
+        records = learner.answer_records(questions)
+        scored = score(held, [r.prediction or "" for r in records]).with_columns(
+            pl.Series("latency_ms", [r.latency_ms for r in records], dtype=pl.Float64),
+            pl.Series("prompt_tokens", [r.prompt_tokens for r in records], dtype=pl.Int64),
+            pl.Series("completion_tokens", [r.completion_tokens for r in records], dtype=pl.Int64),
+            pl.Series("error", [r.error for r in records], dtype=pl.String),
+        )
+    else:
+        scored = score(held, learner.answer(questions))
+    scored = scored.with_columns(pl.lit(config.learner.kind).alias("learner"))
     store.write_evaluations(run_id, tier, scored)
     store.set_tier_status(run_id, tier, attempt, "evaluated")
     return scored

@@ -65,6 +65,15 @@ MIGRATIONS: list[tuple[str, str]] = [
             FROM decisions ORDER BY run_id, skill, tier;
         """,
     ),
+    (
+        "0002_evaluation_usage",
+        """
+        ALTER TABLE evaluations ADD COLUMN latency_ms DOUBLE;
+        ALTER TABLE evaluations ADD COLUMN prompt_tokens BIGINT;
+        ALTER TABLE evaluations ADD COLUMN completion_tokens BIGINT;
+        ALTER TABLE evaluations ADD COLUMN error VARCHAR;
+        """,
+    ),
 ]
 
 

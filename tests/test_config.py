@@ -29,7 +29,7 @@ def test_overrides_apply(tmp_path):
         ({"colour": "red"}, "colour"),
         ({"tier": {"mix": {"frontier": 0.9, "stretch": 0.9, "replay": 0, "uniform": 0}}}, "tier.mix"),
         ({"policy": {"promote_at": 0.3, "demote_below": 0.5}}, "policy"),
-        ({"learner": {"kind": "gpt5"}}, "learner.kind"),
+        ({"learner": {"kind": "gpt5"}}, "learner: unknown learner 'gpt5'"),
         ({"skills": [{"name": "addition"}, {"name": "addition"}]}, "skills"),
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 
 from curriculum.errors import DataDirError
 from curriculum.generate import generate_items
-from curriculum.store import Store
+from curriculum.store import MIGRATIONS, Store
 
 TABLES = {"runs", "tiers", "items", "evaluations", "validations", "decisions"}
 
@@ -22,7 +22,7 @@ def test_init_creates_tables_and_is_repeatable(tmp_path):
     Store(tmp_path / "d").init()
     names = set(store.query("SELECT table_name FROM information_schema.tables")["table_name"])
     assert TABLES <= names
-    assert store.query("SELECT count(*) AS n FROM schema_migrations")["n"].item() == 1
+    assert store.query("SELECT count(*) AS n FROM schema_migrations")["n"].item() == len(MIGRATIONS)
 
 
 def test_unwritable_data_dir_is_one_error(tmp_path):

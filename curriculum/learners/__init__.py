@@ -12,7 +12,7 @@ import polars as pl
 
 from curriculum.errors import UnknownLearner
 
-LEARNERS = ("local",)
+LEARNERS = ("local", "openai")
 
 
 class Learner(Protocol):
@@ -31,4 +31,8 @@ def make_learner(config: Any, workdir: Path, seed: int) -> Learner:
         from curriculum.learners.tiny_transformer import LocalLearner
 
         return LocalLearner(config, workdir, seed)
+    if config.kind == "openai":
+        from curriculum.learners.openai_chat import OpenAILearner
+
+        return OpenAILearner(config, workdir, seed)
     raise UnknownLearner(f"unknown learner {config.kind!r}; known: {', '.join(LEARNERS)}")
