@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench ui ui-stop install clean
+.PHONY: run test bench crash-test ui ui-stop install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 ## bench: generation and validation benchmarks
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## crash-test: SIGKILL a run 20 times at random moments, resume each time, audit the catalogue (~10 min)
+crash-test: $(STAMP)
+	$(BIN)/python benchmarks/kill_resume.py --kills 20
 
 ## ui: local Prefect server + work pool + deployments + worker, in the background
 ui: $(STAMP)
