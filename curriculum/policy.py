@@ -1,9 +1,12 @@
 """The controller: held-out accuracy per skill and level -> next frontier levels and the next tier's plan.
 
-Per skill it keeps a frontier level L. Each tier probes fresh held-out items at L-1, L and L+1, trains
-on a mix (frontier, stretch L+1, replay of lower levels, uniform over 1..L+1: "mix, don't ladder"),
-and moves L with hysteresis: promote after `probes_to_promote` probes at >= promote_at in a row,
-demote after `probes_to_demote` below demote_below. Levels are open-ended. Every decision keeps its
+Per skill it keeps a frontier level L (open-ended). Each tier probes fresh held-out items at L-1, L and
+L+1, and moves L with hysteresis: promote after `probes_to_promote` probes in a row at >= promote_at
+(two levels when L+1 passes too), demote after `probes_to_demote` in a row below demote_below, then
+hold for `cooldown` tiers. Training items are shared across skills by absolute learning progress
+(TSCL: the smoothed size of the latest change in a skill's score), each skill keeping a floor; within a
+skill they follow the mix "frontier, stretch L+1, replay of lower levels, uniform over 1..L+lookahead"
+(mix, don't ladder), with replay leaning towards levels whose last probe failed. Every decision keeps its
 evidence and a one-sentence reason.
 """
 
@@ -17,12 +20,22 @@ import polars as pl
 
 from curriculum.plan import PlanEntry, TierPlan
 
+DECISION_SCHEMA = {
+    "skill": pl.String, "level_before": pl.Int32, "level_after": pl.Int32, "action": pl.String, "rule": pl.String,
+    "accuracy": pl.Float64, "n_eval": pl.Int32, "evidence": pl.String, "reason": pl.String,
+}
+MIN_REPLAY_WEIGHT = 0.05  # a mastered level still gets some replay when replay is targeted
+
 
 @dataclass(frozen=True)
 class SkillState:
     level: int
     above: int = 0  # probes in a row at or above promote_at
     below: int = 0  # probes in a row below demote_below
+    wait: int = 0  # tiers left during which the level may not move (cooldown after a change)
+    score: float | None = None  # (L-2) + acc(L-1) + acc(L) + acc(L+1): levels mastered, on a continuous scale
+    progress: float | None = None  # smoothed |change of score| per tier: absolute learning progress
+    seen: tuple[tuple[int, float], ...] = ()  # latest probe accuracy per level, by level
 
 
 def initial_state(config: Any) -> dict[str, SkillState]:
@@ -35,36 +48,91 @@ def state_from_decisions(config: Any, latest: pl.DataFrame) -> dict[str, SkillSt
     for row in latest.iter_rows(named=True):
         if row["skill"] in state:
             ev = json.loads(row["evidence"])
-            state[row["skill"]] = SkillState(row["level_after"], ev.get("above", 0), ev.get("below", 0))
+            state[row["skill"]] = SkillState(
+                level=row["level_after"],
+                above=ev.get("above", 0),
+                below=ev.get("below", 0),
+                wait=ev.get("wait", 0),
+                score=ev.get("score"),
+                progress=ev.get("progress"),
+                seen=tuple(sorted((int(lv), float(a)) for lv, a in ev.get("seen", {}).items())),
+            )
     return state
+
+
+def apportion(total: int, weights: dict[Any, float]) -> dict[Any, int]:
+    """Split `total` items in proportion to `weights` (largest remainder; ties go to the earlier key)."""
+    if not weights or total <= 0:
+        return {}
+    mass = sum(weights.values())
+    if mass <= 0:
+        weights, mass = {k: 1.0 for k in weights}, float(len(weights))
+    exact = {k: total * w / mass for k, w in weights.items()}
+    out = {k: int(v) for k, v in exact.items()}
+    order = sorted(weights, key=lambda k: -(exact[k] - out[k]))  # sort is stable: earlier keys win ties
+    for k in order[: total - sum(out.values())]:
+        out[k] += 1
+    return out
 
 
 def _spread(total: int, levels: list[int]) -> dict[int, int]:
     """Split `total` items over `levels` as evenly as possible (lower levels get the remainder first)."""
-    if not levels or total <= 0:
+    return apportion(total, {lv: 1.0 for lv in levels})
+
+
+def allocation(config: Any, state: dict[str, SkillState]) -> dict[str, float]:
+    """Each skill's share of the tier's training items: a floor, plus the rest by learning progress.
+
+    A skill without a measured progress yet counts as the fastest one (optimism: try it before judging).
+    """
+    if not state:
         return {}
-    base, extra = divmod(total, len(levels))
-    return {lv: base + (1 if i < extra else 0) for i, lv in enumerate(levels)}
+    pol, k = config.policy, len(state)
+    prior = max((s.progress for s in state.values() if s.progress is not None), default=1.0)
+    lp = {name: (s.progress if s.progress is not None else prior) for name, s in state.items()}
+    mass = sum(lp.values())
+    free = 1.0 - pol.allocation_floor
+    return {
+        name: pol.allocation_floor / k + (free * v / mass if mass > 0 else free / k) for name, v in lp.items()
+    }
+
+
+def replay_weights(config: Any, st: SkillState) -> dict[int, float]:
+    """Weights over levels 1..L-1 for replay: the error of each level's latest probe when targeted, else even."""
+    levels = list(range(1, st.level))
+    if not config.policy.targeted:
+        return {lv: 1.0 for lv in levels}
+    seen = dict(st.seen)
+    just_mastered = config.policy.promote_at  # the accuracy assumed for a level never probed
+    return {lv: max(MIN_REPLAY_WEIGHT, 1.0 - seen.get(lv, just_mastered)) for lv in levels}
+
+
+def skill_mix(config: Any, st: SkillState, n: int) -> dict[str, dict[int, int]]:
+    """n training items of one skill by role and level; what replay cannot use (L = 1) goes to the frontier."""
+    mix, L = config.tier.mix, st.level
+    counts = {
+        "stretch": {L + 1: round(n * mix.stretch)},
+        "replay": apportion(round(n * mix.replay), replay_weights(config, st)),
+        "uniform": _spread(round(n * mix.uniform), list(range(1, L + config.policy.lookahead + 1))),
+    }
+    used = sum(sum(c.values()) for c in counts.values())
+    counts["frontier"] = {L: max(0, n - used)}
+    return counts
 
 
 def plan_tier(config: Any, state: dict[str, SkillState], tier: int) -> TierPlan:
-    """The next tier: each skill's training mix around its frontier, plus held-out probes at L-1..L+1."""
-    mix, n = config.tier.mix, config.tier.train_items_per_skill
+    """The next tier: training items shared across skills by learning progress, each skill's mix around its
+    frontier, plus held-out probes at L-1..L+1."""
+    shares = allocation(config, state)
+    per_skill = apportion(config.tier.train_items_per_skill * len(state), shares)
     entries: list[PlanEntry] = []
     for skill, st in state.items():
-        L = st.level
-        counts = {
-            "stretch": {L + 1: round(n * mix.stretch)},
-            "replay": _spread(round(n * mix.replay), list(range(1, L))),
-            "uniform": _spread(round(n * mix.uniform), list(range(1, L + 2))),
-        }
-        used = sum(sum(c.values()) for c in counts.values())
-        counts["frontier"] = {L: n - used}  # whatever replay could not use (L = 1) goes to the frontier
+        counts = skill_mix(config, st, per_skill.get(skill, 0))
         for role in ("frontier", "stretch", "replay", "uniform"):
-            for level, count in counts[role].items():
+            for level, count in sorted(counts[role].items()):
                 if count > 0:
                     entries.append(PlanEntry(skill, level, "train", count, role))  # type: ignore[arg-type]
-        for level in (L - 1, L, L + 1):
+        for level in (st.level - 1, st.level, st.level + 1):
             if level >= 1:
                 entries.append(PlanEntry(skill, level, "eval", config.tier.eval_items_per_level, "probe"))
     return TierPlan(tier=tier, seed=config.seed, entries=tuple(entries))
@@ -79,52 +147,87 @@ def accuracy_table(scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def skill_score(level: int, accuracy: dict[int, float]) -> float:
+    """(L-2) + acc(L-1) + acc(L) + acc(L+1): comparable across level changes (level 0 counts as mastered)."""
+    get = lambda lv: 1.0 if lv < 1 else accuracy.get(lv, 0.0)  # noqa: E731
+    return (level - 2) + get(level - 1) + get(level) + get(level + 1)
+
+
+def _step(pol: Any, st: SkillState, probes: dict[int, tuple[float, int]]) -> tuple[SkillState, str, str]:
+    """The hysteresis rules for one skill: (next state without progress fields, action, rule fired)."""
+    L = st.level
+    if L not in probes:
+        return replace(st, wait=max(0, st.wait - 1)), "hold", "no-probe"
+    a = probes[L][0]
+    above = st.above + 1 if a >= pol.promote_at else 0
+    below = st.below + 1 if a < pol.demote_below else 0
+    held = replace(st, above=above, below=below, wait=max(0, st.wait - 1))
+    if st.wait > 0 and (above >= pol.probes_to_promote or (below >= pol.probes_to_demote and L > 1)):
+        return held, "hold", f"cooldown ({st.wait} tier(s) left after the last change)"
+    if above >= pol.probes_to_promote:
+        step = 2 if probes.get(L + 1, (0.0, 0))[0] >= pol.promote_at else 1
+        rule = f"accuracy >= {pol.promote_at:g} for {above} probe(s)" + (" and at L+1" if step == 2 else "")
+        return SkillState(L + step, wait=pol.cooldown), "promote", rule
+    if below >= pol.probes_to_demote and L > 1:
+        return SkillState(L - 1, wait=pol.cooldown), "demote", f"accuracy < {pol.demote_below:g} for {below} probe(s)"
+    return held, "hold", "streak-building" if above or below else "within-band"
+
+
 def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> tuple[dict[str, SkillState], pl.DataFrame]:
-    """Apply the promotion/demotion rules to this tier's probes; returns the new state and decision rows."""
+    """Apply the promotion/demotion rules to this tier's probes, update learning progress and the next
+    tier's allocation; returns the new state and one decision row per skill."""
     pol = config.policy
+    if "source" in scored.columns:  # real (anchor) items are reported, never used to move a frontier
+        scored = scored.filter(pl.col("source") != "real")
     acc = {(r["skill"], r["level"]): (r["accuracy"], r["n"]) for r in accuracy_table(scored).iter_rows(named=True)}
-    new_state, rows = dict(state), []
+    new_state, fired = dict(state), {}
     for skill, st in state.items():
         L = st.level
         probes = {lv: acc[(skill, lv)] for lv in (L - 1, L, L + 1) if (skill, lv) in acc}
-        if L not in probes:
-            a, n = None, 0
-            nxt, action, rule = st, "hold", "no-probe"
-        else:
-            a, n = probes[L]
-            above = st.above + 1 if a >= pol.promote_at else 0
-            below = st.below + 1 if a < pol.demote_below else 0
-            nxt, action, rule = replace(st, above=above, below=below), "hold", "within-band"
-            if above >= pol.probes_to_promote:
-                step = 2 if probes.get(L + 1, (0.0, 0))[0] >= pol.promote_at else 1
-                nxt, action = SkillState(L + step), "promote"
-                rule = f"accuracy >= {pol.promote_at:g} for {above} probe(s)" + (" and at L+1" if step == 2 else "")
-            elif below >= pol.probes_to_demote and L > 1:
-                nxt, action = SkillState(L - 1), "demote"
-                rule = f"accuracy < {pol.demote_below:g} for {below} probe(s)"
-            elif above or below:
-                rule = "streak-building"
-        new_state[skill] = nxt
+        nxt, action, rule = _step(pol, st, probes)
+        seen = dict(st.seen) | {lv: p[0] for lv, p in probes.items()}
+        score, progress = st.score, st.progress
+        if L in probes:
+            score = skill_score(L, {lv: p[0] for lv, p in probes.items()})
+            if st.score is not None:
+                change = abs(score - st.score)
+                prev = change if st.progress is None else st.progress
+                progress = pol.progress_smoothing * change + (1 - pol.progress_smoothing) * prev
+        new_state[skill] = replace(nxt, score=score, progress=progress, seen=tuple(sorted(seen.items())))
+        fired[skill] = (probes, action, rule)
+    shares = allocation(config, new_state)
+    rows = []
+    for skill, st in state.items():
+        probes, action, rule = fired[skill]
+        nxt = new_state[skill]
+        a, n = probes.get(st.level, (None, 0))
         shown = ", ".join(f"L{lv} {p[0]:.2f} (n={p[1]})" for lv, p in sorted(probes.items()))
         verb = {"promote": "moves up to", "demote": "moves down to", "hold": "stays at"}[action]
-        reason = f"{skill} {verb} level {nxt.level}: held-out accuracy {shown or 'none'}; {rule}."
+        lp = "not measured yet" if nxt.progress is None else f"{nxt.progress:.2f}"
+        reason = (
+            f"{skill} {verb} level {nxt.level}: held-out accuracy {shown or 'none'}; {rule}; "
+            f"it gets {shares[skill]:.0%} of the next tier's training items (learning progress {lp})."
+        )
         evidence = {
             "accuracy_by_level": {str(lv): p[0] for lv, p in probes.items()},
             "n_by_level": {str(lv): p[1] for lv, p in probes.items()},
             "above": nxt.above,
             "below": nxt.below,
+            "wait": nxt.wait,
+            "score": nxt.score,
+            "progress": nxt.progress,
+            "share": shares[skill],
+            "seen": {str(lv): v for lv, v in nxt.seen},
             "promote_at": pol.promote_at,
             "demote_below": pol.demote_below,
         }
         rows.append(
             {
-                "skill": skill, "level_before": L, "level_after": nxt.level, "action": action, "rule": rule,
+                "skill": skill, "level_before": st.level, "level_after": nxt.level, "action": action, "rule": rule,
                 "accuracy": a, "n_eval": n, "evidence": json.dumps(evidence), "reason": reason,
             }
         )
-    schema = {"skill": pl.String, "level_before": pl.Int32, "level_after": pl.Int32, "action": pl.String,
-              "rule": pl.String, "accuracy": pl.Float64, "n_eval": pl.Int32, "evidence": pl.String, "reason": pl.String}
-    return new_state, pl.DataFrame(rows, schema=schema)
+    return new_state, pl.DataFrame(rows, schema=DECISION_SCHEMA)
 
 
 def state_table(state: dict[str, SkillState]) -> list[dict[str, Any]]:

@@ -1,0 +1,188 @@
+"""The benchmark: metrics on hand-made curves, equal budgets per strategy, the results schema, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from curriculum import benchmark
+from curriculum.benchmark import (
+    METRICS,
+    auc,
+    baseline_plan,
+    forgetting,
+    frontier,
+    generate_train,
+    hardest_accuracy,
+    ladder_level,
+    held_out_items,
+    make_spec,
+    mean_accuracy,
+    mean_frontier,
+    run_benchmark,
+    steps_per_tier,
+    steps_to,
+    write_report,
+)
+from curriculum.errors import ConfigError
+from tests.test_cli import cli, one_line_error
+
+TINY = {
+    "skills": {"comparison": 3, "boolean_eval": 2},
+    "seeds": 1,
+    "tiers": 2,
+    "steps": 4,
+    "train_items_per_skill": 24,
+    "test_items_per_level": 6,
+    "probe_items_per_level": 4,
+    "eval_every": 1,
+    "workers": 1,
+    "learner": {"steps_per_tier": 2, "batch_size": 8, "threads": 1, "device": "cpu",
+                "model": {"n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 64}},
+}
+
+
+def tiny(**overrides):
+    return make_spec("default", **(TINY | overrides))
+
+
+# ---- metrics ----
+
+
+def test_mean_accuracy_weights_every_level_equally():
+    cells = {("a", 1): 1.0, ("a", 2): 0.5, ("b", 1): 0.0, ("b", 2): 0.5}
+    assert mean_accuracy(cells) == 0.5
+
+
+def test_frontier_is_the_highest_level_mastered_with_everything_below():
+    assert frontier({1: 1.0, 2: 0.95, 3: 0.9, 4: 0.5, 5: 1.0}) == 3  # level 5 alone does not count
+    assert frontier({1: 0.85, 2: 1.0}) == 0
+    assert frontier({1: 1.0, 2: 1.0}) == 2
+    assert mean_frontier({("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 0.2, ("b", 2): 1.0}) == 1.0
+
+
+def test_hardest_accuracy_is_the_target_level_only():
+    cells = {("a", 1): 1.0, ("a", 3): 0.4, ("b", 2): 0.2, ("b", 1): 1.0}
+    assert hardest_accuracy(cells, {"a": 3, "b": 2}) == pytest.approx(0.3)
+
+
+def test_steps_to_80_is_the_first_point_at_or_above():
+    steps, curve = [100, 200, 300, 400], [0.3, 0.79, 0.8, 0.95]
+    assert steps_to(steps, curve) == 300
+    assert steps_to(steps, [0.1, 0.2, 0.3, 0.4]) is None
+
+
+def test_auc_is_the_normalised_area_from_an_untrained_start():
+    # (0,0) -> (100, 0.5) -> (200, 1.0): 25 + 75 = 100 over 200 steps
+    assert auc([100, 200], [0.5, 1.0]) == pytest.approx(0.5)
+    assert auc([50, 100], [1.0, 1.0]) == pytest.approx(0.75)
+    assert auc([10, 20, 30], [0.0, 0.0, 0.0]) == 0.0
+
+
+def test_forgetting_is_the_largest_drop_below_the_target():
+    targets = {"a": 3}
+    history = [
+        {("a", 1): 0.5, ("a", 2): 0.1, ("a", 3): 0.9},
+        {("a", 1): 1.0, ("a", 2): 0.8, ("a", 3): 0.0},
+        {("a", 1): 0.7, ("a", 2): 0.8, ("a", 3): 0.1},  # level 1 lost 0.3; the target's drop does not count
+    ]
+    assert forgetting(history, targets) == pytest.approx(0.3)
+    assert forgetting(history[:2], targets) == 0.0
+
+
+# ---- strategies and budgets ----
+
+
+def test_every_strategy_gets_the_same_items_and_steps():
+    spec = make_spec("default")
+    for tier in (1, 4, 9):
+        totals = {s: sum(e.count for e in baseline_plan(spec, s, tier)) for s in ("uniform", "hardest", "ladder", "combined")}
+        assert set(totals.values()) == {spec.train_items_per_skill * len(spec.skills)}
+    assert sum(steps_per_tier(make_spec("default", steps=1003, tiers=10))) == 1003
+
+
+def test_schedules_pick_their_levels():
+    spec = make_spec("default", skills={"comparison": 5}, ladder_every=2)
+    levels = lambda s, t: sorted({e.level for e in baseline_plan(spec, s, t)})  # noqa: E731
+    assert levels("uniform", 1) == [1, 2, 3, 4, 5] and levels("hardest", 1) == [5]
+    assert [levels("ladder", t) for t in (1, 2, 3, 4, 9, 20)] == [[1], [1], [2], [2], [5], [5]]
+    even = make_spec("default", skills={"comparison": 4, "boolean_eval": 2}, tiers=8, ladder_every=None)
+    assert [ladder_level(even, t, 4) for t in range(1, 9)] == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert [ladder_level(even, t, 2) for t in range(1, 9)] == [1, 1, 1, 1, 2, 2, 2, 2]
+    combined = baseline_plan(spec, "combined", 3)
+    assert sum(e.count for e in combined if e.role == "frontier" and e.level == 2) == spec.train_items_per_skill // 2
+
+
+def test_test_items_are_held_out_and_never_trained_on():
+    spec = tiny()
+    test = held_out_items(spec)
+    assert set(test["split"]) == {"eval"}
+    assert sorted(test.select("skill", "level").unique().rows()) == [
+        ("boolean_eval", 1), ("boolean_eval", 2), ("comparison", 1), ("comparison", 2), ("comparison", 3)]
+    train = generate_train(baseline_plan(spec, "uniform", 1), seed=5, seen=set())
+    assert set(train["split"]) == {"train"}
+    assert not set(train["item_id"]) & set(test["item_id"])
+
+
+# ---- the whole benchmark on a tiny spec ----
+
+
+def test_tiny_benchmark_results_schema_and_report(tmp_path):
+    spec = tiny(strategies=["adaptive", "uniform", "ladder"])
+    results = run_benchmark(spec)
+    assert list(results["strategies"]) == ["adaptive", "uniform", "ladder"]
+    for metrics in results["strategies"].values():
+        assert list(metrics) == list(METRICS)
+        assert all(len(values) == spec.seeds for values in metrics.values())
+        assert all(0 <= v <= 1 for v in metrics["mean_accuracy"] + metrics["hardest_accuracy"] + metrics["auc"])
+    assert results["config"]["skills"] == TINY["skills"] and results["config"]["steps"] == 4
+    adaptive = next(r for r in results["runs"] if r["strategy"] == "adaptive")
+    assert adaptive["curve"]["steps"] == [2, 4] and len(adaptive["controller_levels"]) == 2
+    assert len(adaptive["controller_reasons"]) == 2 * len(TINY["skills"])
+    out = tmp_path / "reports" / "bench.json"
+    json_path, png, md = write_report(results, out)
+    assert json.loads(json_path.read_text())["strategies"].keys() == results["strategies"].keys()
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "| adaptive |" in md.read_text() and "## comparison" in md.read_text()
+
+
+def test_cli_runs_a_benchmark_and_prints_the_table(tmp_path, monkeypatch, capsys):
+    from curriculum.cli import main
+
+    monkeypatch.setitem(benchmark.PRESETS, "default", TINY)
+    out = tmp_path / "b.json"
+    assert main(["benchmark", "--strategies", "uniform,hardest", "--seeds", "1", "--steps", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "strategy" in printed and "hardest" in printed and str(out) in printed
+    data = json.loads(out.read_text())
+    assert list(data["strategies"]) == ["uniform", "hardest"] and data["config"]["steps"] == 2
+    assert out.with_suffix(".png").is_file() and out.with_suffix(".md").is_file()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"strategies": ["nope"]}, "unknown strategy 'nope'"),
+        ({"seeds": 0}, "seeds"),
+        ({"steps": 0}, "steps"),
+        ({"skills": {"comparison": 0}}, "target level"),
+    ],
+)
+def test_bad_specs_are_config_errors(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        make_spec("default", **overrides)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--strategies", "nope"], "unknown strategy 'nope'"),
+        (["--seeds", "0"], "seeds"),
+        (["--steps", "0"], "steps"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, message):
+    line = one_line_error(cli("benchmark", *args))
+    assert message in line
+
