@@ -60,12 +60,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         reply = make_learner(config.learner, None, config.seed).check_endpoint()  # fail fast, one line
         print(f"endpoint {reply['base_url']} answers as {reply['model']} ({reply['latency_ms']:.0f} ms)", file=sys.stderr)
 
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
     from flows.curriculum_flow import curriculum_run
 
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        run_id = curriculum_run(config, run_id=run_id, resume=run_id is not None)
+    from curriculum.store import new_run_id
+
+    resume = run_id is not None
+    # no heartbeat thread per run; and a busy machine may take a while to start the temporary API
+    settings = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120}
+    with temporary_settings(updates=settings):
+        run_id = curriculum_run(config, run_id=run_id or new_run_id(), resume=resume)
     data = Path(config.data_dir)
     home = f"PREFECT_HOME={os.environ['PREFECT_HOME']} " if os.environ.get("PREFECT_HOME") else ""
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=120):

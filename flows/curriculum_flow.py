@@ -94,7 +94,17 @@ def run_tier(config: RunConfig, run_id: str, tier: int) -> list[dict] | None:
     return decide_next(config, run_id, tier, attempt)
 
 
-@flow(name="curriculum-run", flow_run_name="{config.name}-seed-{config.seed}", log_prints=True)
+def run_name() -> str:
+    """`<config name>-<run id>` in the UI (the run id is made here when the caller gave none)."""
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    config = params["config"]
+    name = config.name if isinstance(config, RunConfig) else dict(config).get("name", "curriculum")
+    return f"{name}-{params.get('run_id') or 'seed-' + str(getattr(config, 'seed', 0))}"
+
+
+@flow(name="curriculum-run", flow_run_name=run_name, log_prints=True)
 def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = False) -> str:
     """Run `config.tiers` tiers; with resume, carry on an existing run, redoing only unfinished steps."""
     run_id = run_id if resume and run_id else steps.start_run(config, run_id)
