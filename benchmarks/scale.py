@@ -21,6 +21,7 @@ import logging
 import os
 import statistics
 import time
+from functools import partial
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
@@ -86,7 +87,7 @@ def make_flow():
     @flow(name="scale-benchmark")
     def sharded_tier(plan_json: str, max_items: int):
         started = time.perf_counter()
-        tier = generate_tier_sharded(TierPlan.from_json(plan_json), (), map_shards, max_items)
+        tier = generate_tier_sharded(TierPlan.from_json(plan_json), (), partial(map_shards, max_items_per_shard=max_items), max_items)
         return tier, time.perf_counter() - started
 
     return sharded_tier

@@ -281,10 +281,21 @@ def score_cells(learner: Any, items: pl.DataFrame) -> tuple[Cells, pl.DataFrame]
 
 
 def generate_train(entries: list[PlanEntry], seed: int, seen: set[str]) -> pl.DataFrame:
-    """Training items for the entries (train split only); items seen in earlier tiers only when a level runs out."""
+    """Exactly the planned training items per (skill, level), train split only.
+
+    Items seen in earlier tiers come back only when a level runs out of fresh ones, and a level whose
+    whole content space is smaller than planned repeats its items: every strategy trains on the same
+    number of items, and a tier's batches follow its plan's mix even at tiny levels.
+    """
     counts = TierPlan(0, seed, tuple(entries)).counts()
-    frames = [generate_items(s, lv, c, seed, split="train", exclude=seen) for (s, lv, _), c in counts.items() if c > 0]
-    return pl.concat(frames).unique("item_id", keep="first", maintain_order=True)
+    frames = []
+    for (skill, level, _), count in counts.items():
+        if count > 0:
+            frame = generate_items(skill, level, count, seed, split="train", exclude=seen)
+            if 0 < frame.height < count:
+                frame = frame[[i % frame.height for i in range(count)]]
+            frames.append(frame)
+    return pl.concat(frames)
 
 
 def steps_per_tier(spec: BenchmarkSpec) -> list[int]:
@@ -358,6 +369,7 @@ def run_one(spec: BenchmarkSpec, strategy: str, seed: int) -> dict[str, Any]:
         "controller_levels": levels,
         "controller_reasons": reasons,
         "train_items": train_items,
+        "distinct_train_items": len(seen),
         "seconds": time.perf_counter() - started,
     }
 
@@ -460,6 +472,11 @@ def markdown(results: dict[str, Any]) -> str:
             rows.append([name, *[f"{np.mean([r['final_accuracy'][skill][str(lv)] for r in runs]):.2f}"
                                  for lv in range(1, target + 1)]])
         lines += ["", f"## {skill}: held-out accuracy per level at the end", "", *_markdown_table(rows)]
+    lines += ["", "## training items per run (mean over seeds)", ""]
+    for name in results["strategies"]:
+        runs = [r for r in results["runs"] if r["strategy"] == name]
+        lines.append(f"- {name}: {np.mean([r['train_items'] for r in runs]):.0f} items, "
+                     f"{np.mean([r['distinct_train_items'] for r in runs]):.0f} distinct")
     adaptive = [r for r in results["runs"] if r["strategy"] == "adaptive" and r["controller_levels"]]
     if adaptive:
         lines += ["", "## adaptive: frontier level after each tier (first seed)", ""]

@@ -12,8 +12,9 @@ shards finish in, the machine that ran them, or how many rounds of shards it too
 
 Round one covers the chunks a key should need (with 10% slack for duplicates). A key that comes up
 short (a small level, or items taken by a neighbouring level) gets top-up rounds of further chunks,
-up to a bound per key. When the first chunk suffices (count above ~45 per key at typical sizes, and
-no shortage) the result equals the old sequential `generate_tier` item for item.
+up to a bound per key. Where every key fits one chunk (up to ~5,900 train or ~1,480 eval items) and
+that chunk holds enough fresh items (no spent level, no overlap with an earlier key's items), the
+result equals the old sequential `generate_tier` item for item.
 `generate_tier_sharded` runs every round through any `map`-like function: the builtin `map`, a
 process pool's map, or a Prefect task's `.map` on a thread, Dask or Ray task runner.
 """
@@ -96,7 +97,7 @@ class _Stream:
 
     def shards(self, seed: int, start: int, stop: int, index: int, max_items: int, planned: bool) -> list[Shard]:
         """Shards over chunks [start, stop), each at most the work of `max_items` training items."""
-        step = max(1, _work_budget(max_items) // self.chunk_size)
+        step = max(1, -(-_work_budget(max_items) // self.chunk_size))  # may pass the budget by under a chunk
         parts = -(-(stop - start) // step)  # as few shards as the cap allows, of near-equal size
         bounds = [start + j * (stop - start) // parts for j in range(parts + 1)]
         out = []
@@ -151,9 +152,9 @@ def generate_shard(shard: Shard) -> pl.DataFrame:
 
 
 def batch_shards(shards: Sequence[Shard], max_items_per_shard: int = MAX_ITEMS_PER_SHARD) -> list[list[Shard]]:
-    """Consecutive shards packed into batches of at most one full shard's work, for runners whose
-    per-task overhead (~0.2-0.3 s on Dask) would dwarf small shards: one task per batch."""
-    budget, batches, work = _work_budget(max_items_per_shard), [], 0
+    """Consecutive shards packed into batches of about one full shard's work, for runners whose
+    per-task overhead (~0.2-0.3 s on Dask here) would dwarf small shards: one task per batch."""
+    budget, batches, work = _work_budget(max_items_per_shard) + CHUNK_CAP, [], 0
     for shard in shards:
         cost = shard.chunks * shard.chunk_size
         if not batches or work + cost > budget:
@@ -244,7 +245,7 @@ def combine_shards(frames: Iterable[pl.DataFrame], plan: TierPlan, exclude: Iter
     return _select(frames, plan, exclude)[0]
 
 
-def top_up_shards(
+def _top_up_shards(
     plan: TierPlan, generated: dict[Key, int], first_index: int, max_items_per_shard: int = MAX_ITEMS_PER_SHARD
 ) -> list[Shard]:
     """The next chunks of each key in `generated` (chunks done so far): half as many again, at least 3,
@@ -273,7 +274,7 @@ def generate_tier_sharded(
     generated = {s.key: s.first_chunk + s.chunks for s in shards}
     while True:
         tier, more = _select(frames, plan, exclude, generated)
-        extra = top_up_shards(plan, {k: generated[k] for k in more}, len(shards), max_items_per_shard)
+        extra = _top_up_shards(plan, {k: generated[k] for k in more}, len(shards), max_items_per_shard)
         if not extra:
             return tier
         for s in extra:
@@ -281,7 +282,3 @@ def generate_tier_sharded(
         shards += extra
         frames += list(map_fn(generate_shard, extra))
 
-
-# Which checks of curriculum.validation.with_checks could run per shard, and which need the whole tier.
-ROW_CHECKS = ("check_schema", "check_id_matches_content", "check_gold_verified", "check_in_plan", "check_llm_evidence")
-TIER_CHECKS = ("check_leak_free", "check_count_ok", "check_answer_balanced", "check_not_near_duplicate")

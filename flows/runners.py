@@ -24,7 +24,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from curriculum.errors import ConfigError
-from curriculum.shards import Shard, batch_shards, generate_shard, generate_shards
+from curriculum.shards import MAX_ITEMS_PER_SHARD, Shard, batch_shards, generate_shard, generate_shards
 
 RUNNERS = ("thread", "dask", "ray")
 DEFAULT_PORTS = {"dask": 8786, "ray": 10001}
@@ -93,7 +93,7 @@ def make_task_runner(kind: str, address: str | None = None, workers: int | None 
                 "n_workers": workers or os.cpu_count() or 1,
                 "threads_per_worker": 1,  # generation is GIL-bound Python: processes, not threads
                 "processes": True,
-                "dashboard_address": None,  # no port clash with another local cluster
+                "dashboard_address": ":0",  # any free port: no clash with another local cluster
             }
         )
     try:
@@ -119,11 +119,14 @@ def generate_shards_task(batch: list[Shard]) -> list[pl.DataFrame]:
     return generate_shards(batch)
 
 
-def map_shards(fn: Callable[[Shard], pl.DataFrame], shards: Iterable[Shard]) -> list[pl.DataFrame]:
+def map_shards(
+    fn: Callable[[Shard], pl.DataFrame], shards: Iterable[Shard], max_items_per_shard: int = MAX_ITEMS_PER_SHARD
+) -> list[pl.DataFrame]:
     """`map_fn` for curriculum.shards.generate_tier_sharded: the shards packed into batches of about one
     full shard's work, one Prefect task per batch on the task runner of the calling flow (thread, Dask
-    or Ray). Frames come back in shard order; only Shards travel to the workers, only frames back."""
+    or Ray). Frames come back in shard order; only Shards travel to the workers, only frames back.
+    With a non-default shard size, pass the same size: functools.partial(map_shards, max_items_per_shard=N)."""
     if fn is not generate_shard:
         raise ValueError("map_shards runs curriculum.shards.generate_shard only")
-    futures = generate_shards_task.map(batch_shards(list(shards)))
+    futures = generate_shards_task.map(batch_shards(list(shards), max_items_per_shard))
     return [frame for future in futures for frame in future.result()]

@@ -121,8 +121,16 @@ def test_test_items_are_held_out_and_never_trained_on():
     assert sorted(test.select("skill", "level").unique().rows()) == [
         ("boolean_eval", 1), ("boolean_eval", 2), ("comparison", 1), ("comparison", 2), ("comparison", 3)]
     train = generate_train(baseline_plan(spec, "uniform", 1), seed=5, seen=set())
-    assert set(train["split"]) == {"train"}
+    assert set(train["split"]) == {"train"} and train.height == 2 * spec.train_items_per_skill
     assert not set(train["item_id"]) & set(test["item_id"])
+
+
+def test_tiny_levels_repeat_their_items_to_the_planned_count():
+    from curriculum.plan import PlanEntry
+
+    train = generate_train([PlanEntry("comparison", 1, "train", 500, "frontier")], seed=1, seen=set())
+    assert train.height == 500 and train["item_id"].n_unique() < 100  # one-digit pairs: fewer than 100 exist
+    assert set(train["split"]) == {"train"}
 
 
 # ---- the whole benchmark on a tiny spec ----

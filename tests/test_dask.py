@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from functools import partial
 
 import polars as pl
 import pytest
@@ -13,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from curriculum.errors import ConfigError, CurriculumError
 from curriculum.plan import PlanEntry, TierPlan
-from curriculum.shards import generate_tier_sharded, plan_shards
+from curriculum.shards import batch_shards, generate_tier_sharded, plan_shards
 from flows.runners import TaskRunnerError, make_task_runner, map_shards
 
 PLAN = TierPlan(  # a key cut into several shards, a spent level and overlapping levels (top-up rounds)
@@ -27,7 +28,7 @@ PLAN = TierPlan(  # a key cut into several shards, a spent level and overlapping
         PlanEntry("boolean_eval", 3, "eval", 60, "probe"),
     ),
 )
-MAX_ITEMS = 6_000
+MAX_ITEMS = 3_000
 EXCLUDE = ["not-an-id"]
 
 
@@ -38,7 +39,9 @@ def process_id(_: int) -> int:
 
 @flow(name="sharded-tier-test")
 def sharded_tier(plan_json: str, exclude: list[str], max_items: int) -> tuple[pl.DataFrame, set[int]]:
-    tier = generate_tier_sharded(TierPlan.from_json(plan_json), exclude, map_shards, max_items)
+    tier = generate_tier_sharded(
+        TierPlan.from_json(plan_json), exclude, partial(map_shards, max_items_per_shard=max_items), max_items
+    )
     return tier, {f.result() for f in process_id.map([1, 2, 3, 4])}
 
 
@@ -48,7 +51,7 @@ def run_on(runner) -> tuple[pl.DataFrame, set[int]]:
 
 def test_dask_and_thread_runners_give_the_same_tier(prefect_api):
     pytest.importorskip("prefect_dask")
-    assert len(plan_shards(PLAN, MAX_ITEMS)) >= 7
+    assert len(plan_shards(PLAN, MAX_ITEMS)) >= 7 and len(batch_shards(plan_shards(PLAN, MAX_ITEMS), MAX_ITEMS)) >= 3
     reference = generate_tier_sharded(PLAN, EXCLUDE)
     on_threads, here = run_on(make_task_runner("thread"))
     on_dask, workers = run_on(make_task_runner("dask", workers=2))
