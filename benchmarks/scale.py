@@ -4,7 +4,8 @@
     sequential     the old curriculum.generate.generate_tier (no shards)
     thread         a Prefect flow mapping one task per shard on the ThreadPoolTaskRunner
     dask           the same flow on a local Dask cluster of --workers processes, started by the run
-    dask-warm      the same flow on a running `dask scheduler` + `dask worker --nworkers N` (what --scheduler ADDRESS gives)
+    dask-warm      the same flow on a running `dask scheduler` + `dask worker --nworkers N`
+                   (what --scheduler ADDRESS gives: no cluster start in the timing)
 
 Generation runs where the runner puts it; validation (curriculum.validation.validate_items: computed
 checks + the GX suite) always runs on the combined frame in the flow's process. Every mode must give
@@ -62,7 +63,8 @@ class start_cluster:
         self.address = f"tcp://127.0.0.1:{port}"
         dask = str(Path(sys.executable).parent / "dask")
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)]
+        scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
+        self.procs = [subprocess.Popen(scheduler, **quiet)]
         time.sleep(3)
         self.procs.append(subprocess.Popen([dask, "worker", self.address, "--nworkers", str(workers), "--nthreads", "1",
                                             "--no-dashboard"], **quiet))
@@ -87,7 +89,8 @@ def make_flow():
     @flow(name="scale-benchmark")
     def sharded_tier(plan_json: str, max_items: int):
         started = time.perf_counter()
-        tier = generate_tier_sharded(TierPlan.from_json(plan_json), (), partial(map_shards, max_items_per_shard=max_items), max_items)
+        map_fn = partial(map_shards, max_items_per_shard=max_items)
+        tier = generate_tier_sharded(TierPlan.from_json(plan_json), (), map_fn, max_items)
         return tier, time.perf_counter() - started
 
     return sharded_tier
@@ -99,7 +102,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-items-per-shard", type=int, default=50_000)
-    parser.add_argument("--modes", default=",".join(DEFAULT_MODES), help=f"comma-separated subset of {', '.join(MODES)}")
+    parser.add_argument("--modes", default=",".join(DEFAULT_MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--no-validate", action="store_true")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -148,7 +151,8 @@ def main() -> None:
         return time.perf_counter() - started
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        harness = prefect_test_harness(server_startup_timeout=90) if {"thread", "dask", "dask-warm"} & set(modes) else None
+        needs_prefect = bool({"thread", "dask", "dask-warm"} & set(modes))
+        harness = prefect_test_harness(server_startup_timeout=90) if needs_prefect else None
         if harness is not None:
             harness.__enter__()
         try:
@@ -172,7 +176,7 @@ def main() -> None:
                             if cluster is None:
                                 cluster = start_cluster(args.workers)
                                 flow.with_options(task_runner=make_task_runner("dask", address=cluster.address))(
-                                    bench_plan(2_000).to_json(), args.max_items_per_shard)  # workers import Prefect once
+                                    bench_plan(2_000).to_json(), args.max_items_per_shard)  # workers import Prefect
                             started = time.perf_counter()
                             runner = make_task_runner("dask", address=cluster.address)
                         tier, _inside = flow.with_options(task_runner=runner)(plan.to_json(), args.max_items_per_shard)

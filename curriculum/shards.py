@@ -64,7 +64,8 @@ class Shard:
     @property
     def chunk_seeds(self) -> tuple[int, ...]:
         """The RNG seed of each chunk: a hash of (seed, skill, level, chunk), never seed + i."""
-        return tuple(chunk_seed(self.seed, self.skill, self.level, c) for c in range(self.first_chunk, self.first_chunk + self.chunks))
+        chunks = range(self.first_chunk, self.first_chunk + self.chunks)
+        return tuple(chunk_seed(self.seed, self.skill, self.level, c) for c in chunks)
 
 
 def tier_seed(plan: TierPlan) -> int:
@@ -102,7 +103,8 @@ class _Stream:
         bounds = [start + j * (stop - start) // parts for j in range(parts + 1)]
         out = []
         for a, b in zip(bounds, bounds[1:]):
-            count = min(self.count, int(b * self.per_chunk)) - min(self.count, int(a * self.per_chunk)) if planned else 0
+            expected = min(self.count, int(b * self.per_chunk)) - min(self.count, int(a * self.per_chunk))
+            count = expected if planned else 0
             out.append(Shard(*self.key, count, seed, index + len(out), a, b - a, self.chunk_size))
         return out
 
@@ -234,7 +236,9 @@ def _select(
     return pl.concat(chosen).select(ITEM_COLUMNS).cast(ITEM_SCHEMA), more
 
 
-def combine_shards(frames: Iterable[pl.DataFrame], plan: TierPlan, exclude: Iterable[str] = frozenset()) -> pl.DataFrame:
+def combine_shards(
+    frames: Iterable[pl.DataFrame], plan: TierPlan, exclude: Iterable[str] = frozenset()
+) -> pl.DataFrame:
     """The tier from shard frames given in any order: plan order, chunk order, first occurrence wins.
 
     Items in `exclude` (seen in earlier tiers) are used only where a key's stream has too few fresh

@@ -47,7 +47,9 @@ HARD = TierPlan(  # a spent level (addition L1: 100 questions) and levels that s
         PlanEntry("addition", 1, "eval", 60, "probe"),
     ),
 )
-BIG = TierPlan(tier=1, seed=9, entries=(PlanEntry("addition", 4, "train", 20_000), PlanEntry("comparison", 3, "eval", 3_000)))
+BIG = TierPlan(
+    tier=1, seed=9, entries=(PlanEntry("addition", 4, "train", 20_000), PlanEntry("comparison", 3, "eval", 3_000))
+)
 
 
 def counts(frame: pl.DataFrame) -> dict[tuple[str, int, str], int]:
