@@ -281,21 +281,12 @@ def score_cells(learner: Any, items: pl.DataFrame) -> tuple[Cells, pl.DataFrame]
 
 
 def generate_train(entries: list[PlanEntry], seed: int, seen: set[str]) -> pl.DataFrame:
-    """Exactly the planned training items per (skill, level), train split only.
-
-    Items seen in earlier tiers come back only when a level runs out of fresh ones, and a level whose
-    whole content space is smaller than planned repeats its items: every strategy trains on the same
-    number of items, and a tier's batches follow its plan's mix even at tiny levels.
-    """
+    """The planned training items (train split only), generated as a run generates them: items seen in
+    earlier tiers come back only when a level runs out of fresh ones, and a level whose whole content
+    space is smaller than planned gives what it has."""
     counts = TierPlan(0, seed, tuple(entries)).counts()
-    frames = []
-    for (skill, level, _), count in counts.items():
-        if count > 0:
-            frame = generate_items(skill, level, count, seed, split="train", exclude=seen)
-            if 0 < frame.height < count:
-                frame = frame[[i % frame.height for i in range(count)]]
-            frames.append(frame)
-    return pl.concat(frames)
+    frames = [generate_items(s, lv, c, seed, split="train", exclude=seen) for (s, lv, _), c in counts.items() if c > 0]
+    return pl.concat(frames).unique("item_id", keep="first", maintain_order=True)
 
 
 def steps_per_tier(spec: BenchmarkSpec) -> list[int]:

@@ -4,7 +4,8 @@ Per skill it keeps a frontier level L (open-ended). Each tier probes fresh held-
 L+1, and moves L with hysteresis: promote after `probes_to_promote` probes in a row at >= promote_at
 (two levels when L+1 passes too), demote after `probes_to_demote` in a row below demote_below, then
 hold for `cooldown` tiers. Training items are shared across skills by absolute learning progress
-(TSCL: the smoothed size of the latest change in a skill's score), each skill keeping a floor; within a
+(TSCL: the smoothed size of the latest change in a skill's score, less what probe noise explains),
+each skill keeping a floor; within a
 skill they follow the mix "frontier, stretch L+1, replay of lower levels, uniform over 1..L+lookahead"
 (mix, don't ladder), with replay leaning towards levels whose last probe failed. Every decision keeps its
 evidence and a one-sentence reason.
@@ -153,6 +154,13 @@ def skill_score(level: int, accuracy: dict[int, float]) -> float:
     return (level - 2) + get(level - 1) + get(level) + get(level + 1)
 
 
+def score_noise(probes: dict[int, tuple[float, int]], level: int) -> float:
+    """Standard error of the change of a skill's score between two tiers with probes like these:
+    sqrt(2) x the score's own standard error, from the binomial variance of each probed level."""
+    var = sum(a * (1 - a) / n for lv, (a, n) in probes.items() if lv in (level - 1, level, level + 1) and n > 0)
+    return (2 * var) ** 0.5
+
+
 def _step(pol: Any, st: SkillState, probes: dict[int, tuple[float, int]]) -> tuple[SkillState, str, str]:
     """The hysteresis rules for one skill: (next state without progress fields, action, rule fired)."""
     L = st.level
@@ -189,8 +197,8 @@ def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> t
         score, progress = st.score, st.progress
         if L in probes:
             score = skill_score(L, {lv: p[0] for lv, p in probes.items()})
-            if st.score is not None:
-                change = abs(score - st.score)
+            if st.score is not None:  # a change within the probes' sampling noise is not progress
+                change = max(0.0, abs(score - st.score) - score_noise(probes, L))
                 prev = change if st.progress is None else st.progress
                 progress = pol.progress_smoothing * change + (1 - pol.progress_smoothing) * prev
         new_state[skill] = replace(nxt, score=score, progress=progress, seen=tuple(sorted(seen.items())))

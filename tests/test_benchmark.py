@@ -121,16 +121,15 @@ def test_test_items_are_held_out_and_never_trained_on():
     assert sorted(test.select("skill", "level").unique().rows()) == [
         ("boolean_eval", 1), ("boolean_eval", 2), ("comparison", 1), ("comparison", 2), ("comparison", 3)]
     train = generate_train(baseline_plan(spec, "uniform", 1), seed=5, seen=set())
-    assert set(train["split"]) == {"train"} and train.height == 2 * spec.train_items_per_skill
+    assert set(train["split"]) == {"train"}
     assert not set(train["item_id"]) & set(test["item_id"])
 
 
-def test_tiny_levels_repeat_their_items_to_the_planned_count():
+def test_tiny_levels_give_what_they_have():
     from curriculum.plan import PlanEntry
 
     train = generate_train([PlanEntry("comparison", 1, "train", 500, "frontier")], seed=1, seen=set())
-    assert train.height == 500 and train["item_id"].n_unique() < 100  # one-digit pairs: fewer than 100 exist
-    assert set(train["split"]) == {"train"}
+    assert 0 < train.height < 100 and train["item_id"].n_unique() == train.height  # one-digit pairs: fewer than 100
 
 
 # ---- the whole benchmark on a tiny spec ----

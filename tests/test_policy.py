@@ -137,14 +137,26 @@ def test_cooldown_holds_the_level_after_a_change(tmp_path):
 def test_learning_progress_is_the_smoothed_change_of_score(tmp_path):
     cfg = config(tmp_path, progress_smoothing=0.5)
     state = {"addition": SkillState(2), "boolean_eval": SkillState(1)}
-    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.5, 3: 0.0}, {1: 0.5, 2: 0.5}))
-    assert state["addition"].score == skill_score(2, {1: 1.0, 2: 0.5, 3: 0.0}) == 1.5
+    # accuracies of 0 and 1 have no sampling noise, so the changes below are exact
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.0, 3: 0.0}, {1: 0.0, 2: 0.0}))
+    assert state["addition"].score == skill_score(2, {1: 1.0, 2: 0.0, 3: 0.0}) == 1.0
     assert state["addition"].progress is None  # one measurement: no change yet
-    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.7, 3: 0.1}, {1: 0.5, 2: 0.5}))
-    assert abs(state["addition"].progress - 0.3) < 1e-9  # first change: |1.8 - 1.5|
-    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.8, 3: 0.2}, {1: 0.5, 2: 0.5}))
-    assert abs(state["addition"].progress - (0.5 * 0.2 + 0.5 * 0.3)) < 1e-9
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 1.0, 3: 0.0}, {1: 0.0, 2: 0.0}))
+    assert state["addition"].progress == 1.0  # first change: |2.0 - 1.0|
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 1.0, 3: 0.0}, {1: 0.0, 2: 0.0}))
+    assert state["addition"].progress == 0.5  # no change: halved
     assert state["boolean_eval"].progress == 0.0
+
+
+def test_changes_within_probe_noise_are_not_progress(tmp_path):
+    cfg = config(tmp_path, progress_smoothing=1.0)
+    state = {"addition": SkillState(2), "boolean_eval": SkillState(1)}
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.5, 3: 0.0}, {1: 0.5, 2: 0.5}))
+    # 20 probes at 0.5 accuracy: a standard error of 0.11 per level; a 0.1 wobble is noise
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 0.6, 3: 0.0}, {1: 0.4, 2: 0.5}))
+    assert state["addition"].progress == 0.0 and state["boolean_eval"].progress == 0.0
+    state, _ = decide(cfg, state, both({1: 1.0, 2: 1.0, 3: 0.5}, {1: 0.4, 2: 0.5}))
+    assert 0.5 < state["addition"].progress < 0.9  # 0.9 of real change, less the noise of the new probes
 
 
 def test_score_stays_comparable_across_a_promotion():
