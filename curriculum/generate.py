@@ -1,4 +1,6 @@
-"""(plan, seed) -> a Polars frame of items: deduplicated by content id, split train/eval by content.
+"""(skill, level, seed) -> a Polars frame of items: deduplicated by content id, split train/eval by content.
+
+A whole tier is generated shard by shard in curriculum.shards.generate_tier, from these chunks.
 
 Chunks are seeded from a stable hash of (seed, skill, level, chunk), never `seed + i`, so chunks and
 seeds never overlap and any chunk can be generated on its own (in parallel, on any worker).
@@ -12,8 +14,7 @@ import json
 import numpy as np
 import polars as pl
 
-from curriculum.items import EVAL_PERMILLE, ITEM_SCHEMA, empty_items, item_ids
-from curriculum.plan import TierPlan
+from curriculum.items import EVAL_PERMILLE, empty_items, item_ids
 from curriculum.skills import get_skill
 from curriculum.skills.base import check_level
 
@@ -26,7 +27,8 @@ def chunk_seed(seed: int, skill: str, level: int, chunk: int) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
 
 
-def _chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, source: str) -> pl.DataFrame:
+def generate_chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, source: str = "procedural") -> pl.DataFrame:
+    """n candidates of one chunk of a (skill, level) stream, from the RNG seeded by chunk_seed: both splits, not deduplicated."""
     skill = get_skill(skill_name)
     cseed = chunk_seed(seed, skill.name, level, chunk)
     batch = skill.generate_batch(np.random.default_rng(cseed), level, n)
@@ -73,23 +75,28 @@ def generate_items(
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     share = 1.0 if split is None else (EVAL_PERMILLE if split == "eval" else 1000 - EVAL_PERMILLE) / 1000
+    excluded = pl.Series("item_id", list(exclude), dtype=pl.String).implode() if exclude else None
     fresh: list[pl.DataFrame] = []
     reused: list[pl.DataFrame] = []
-    seen: set[str] = set()
+    seen: list[pl.Series] = []  # ids of earlier chunks, kept as Series: no Python set round trip per chunk
     have = idle = 0
+    yield_rate, want = share, None  # fresh items per candidate: falls as a small level fills up
     for chunk in range(MAX_CHUNKS):
-        want = max(16, int((n - have) / share * 1.1) + 8)
-        frame = _chunk(skill, level, want, seed, chunk, "procedural")
+        # enough candidates for what is missing at the last chunk's yield, never more than the last chunk
+        need = int((n - have) / max(yield_rate, 1e-3) * 1.1) + 8
+        want = max(16, need if want is None else min(want, need))
+        frame = generate_chunk(skill, level, want, seed, chunk)
         if split is not None:
             frame = frame.filter(pl.col("split") == split)
         frame = frame.unique("item_id", keep="first", maintain_order=True)
         if seen:
-            frame = frame.filter(~pl.col("item_id").is_in(list(seen)))
-        seen.update(frame["item_id"].to_list())
-        if exclude:
-            known = pl.col("item_id").is_in(list(exclude))
+            frame = frame.filter(~pl.col("item_id").is_in(pl.concat(seen).implode()))
+        seen.append(frame["item_id"])
+        if excluded is not None:
+            known = pl.col("item_id").is_in(excluded)
             reused.append(frame.filter(known))
             frame = frame.filter(~known)
+        yield_rate = frame.height / want
         frame = frame.head(n - have)
         fresh.append(frame)
         have += frame.height
@@ -99,16 +106,3 @@ def generate_items(
     if have < n and reused:
         fresh.append(pl.concat(reused).head(n - have))
     return pl.concat(fresh) if fresh else empty_items()
-
-
-def generate_tier(plan: TierPlan, exclude: set[str] | frozenset[str] = frozenset()) -> pl.DataFrame:
-    """All items of a tier, in plan order; duplicates across entries are dropped (first kept)."""
-    frames = []
-    taken: set[str] = set(exclude)
-    for (skill, level, split), count in plan.counts().items():
-        frame = generate_items(skill, level, count, plan.seed * 1_000_003 + plan.tier, split, taken)
-        taken.update(frame["item_id"].to_list())
-        frames.append(frame)
-    if not frames:
-        return empty_items()
-    return pl.concat(frames).unique("item_id", keep="first", maintain_order=True).cast(ITEM_SCHEMA)

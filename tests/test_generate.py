@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from curriculum.generate import chunk_seed, generate_items, generate_tier
-from curriculum.items import ITEM_SCHEMA, item_id, split_of
+from curriculum.generate import chunk_seed, generate_items
+from curriculum.shards import generate_tier
+from curriculum.items import ITEM_SCHEMA, item_id, item_ids, split_of
 from curriculum.plan import PlanEntry, TierPlan
 
 PLAN = TierPlan(
@@ -82,3 +85,9 @@ def test_exclude_reuses_seen_items_when_the_level_is_spent():
 def test_chunk_seeds_do_not_shift_with_the_seed():
     assert chunk_seed(1, "addition", 3, 1) != chunk_seed(2, "addition", 3, 0)
     assert len({chunk_seed(s, "addition", 3, c) for s in range(20) for c in range(20)}) == 400
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab1+ \t\n\x1c\x1f\xa0\u2003\u3000\x85"), max_size=12), max_size=6))
+def test_vector_ids_equal_single_ids_whatever_the_whitespace(questions):
+    assert item_ids("addition", questions) == [item_id("addition", q) for q in questions]
