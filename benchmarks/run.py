@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["generation.py", "validation.py", "openai_bench.py"]
+BENCHMARKS = ["generation.py", "validation.py", "openai_bench.py", "scale.py"]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:

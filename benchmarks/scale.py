@@ -1,15 +1,14 @@
 """Scale: a 1M-item tier generated shard by shard, then validated, on each way of running the shards.
 
-    serial         generate_tier_sharded with the builtin map (no Prefect): the baseline
-    sequential     the old curriculum.generate.generate_tier (no shards)
+    serial         generate_tier with the builtin map (no Prefect): the baseline
     thread         a Prefect flow mapping one task per shard on the ThreadPoolTaskRunner
     dask           the same flow on a local Dask cluster of --workers processes, started by the run
     dask-warm      the same flow on a running `dask scheduler` + `dask worker --nworkers N`
                    (what --scheduler ADDRESS gives: no cluster start in the timing)
 
-Generation runs where the runner puts it; validation (curriculum.validation.validate_items: computed
-checks + the GX suite) always runs on the combined frame in the flow's process. Every mode must give
-the identical tier (checked). Median of --repeat runs; Prefect runs in a throwaway local API.
+Generation shards and the gold re-verification slices of validation run where the runner puts them;
+the rest of validation (the other computed checks + the GX suite) runs on the combined frame in the
+flow's process, as in a run. Every mode must give the identical tier (checked). Median of --repeat runs; Prefect runs in a throwaway local API.
 
     .venv/bin/python benchmarks/scale.py                 # 1M items, all modes, median of 3
     .venv/bin/python benchmarks/scale.py --items 100000 --repeat 1
@@ -32,8 +31,7 @@ os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # Prefect's log han
 SKILLS = ("addition", "multiplication", "comparison", "fraction_add", "linear_equation", "modular",
           "boolean_eval", "syllogism")
 LEVELS = (3, 4)
-MODES = ("serial", "sequential", "thread", "dask", "dask-warm")
-DEFAULT_MODES = ("serial", "thread", "dask", "dask-warm")  # sequential (the old generate_tier) takes ~100 s at 1M
+MODES = ("serial", "thread", "dask", "dask-warm")
 
 
 def bench_plan(items: int, seed: int = 0):
@@ -83,15 +81,20 @@ def make_flow():
     from prefect import flow
 
     from curriculum.plan import TierPlan
-    from curriculum.shards import generate_tier_sharded
-    from flows.runners import map_shards
+    from curriculum.shards import generate_tier
+    from curriculum.validation import validate_items
+    from flows.runners import map_shards, runner_map
 
     @flow(name="scale-benchmark")
-    def sharded_tier(plan_json: str, max_items: int):
+    def sharded_tier(plan_json: str, max_items: int, check_gate: bool):
         started = time.perf_counter()
-        map_fn = partial(map_shards, max_items_per_shard=max_items)
-        tier = generate_tier_sharded(TierPlan.from_json(plan_json), (), map_fn, max_items)
-        return tier, time.perf_counter() - started
+        plan = TierPlan.from_json(plan_json)
+        tier = generate_tier(plan, (), partial(map_shards, max_items_per_shard=max_items), max_items)
+        generated = time.perf_counter()
+        report = validate_items(tier, plan, map_fn=runner_map) if check_gate else None
+        if report is not None and not report.success:
+            print("  validation failed:", "; ".join(report.describe_failures())[:300])
+        return tier, generated - started, time.perf_counter() - generated
 
     return sharded_tier
 
@@ -102,7 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-items-per-shard", type=int, default=50_000)
-    parser.add_argument("--modes", default=",".join(DEFAULT_MODES), help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--no-validate", action="store_true")
     args = parser.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -111,8 +114,7 @@ def main() -> None:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    from curriculum.generate import generate_tier
-    from curriculum.shards import batch_shards, generate_tier_sharded, plan_shards
+    from curriculum.shards import batch_shards, generate_tier, plan_shards
     from curriculum.validation import validate_items
     from flows.runners import make_task_runner
 
@@ -123,7 +125,7 @@ def main() -> None:
           f"{len(shards)} round-one shards in {len(batch_shards(shards, args.max_items_per_shard))} Prefect tasks; "
           f"{os.cpu_count()} cores; median of {args.repeat}", flush=True)
     if not args.no_validate:
-        validate_items(generate_tier_sharded(bench_plan(2_000)), bench_plan(2_000))  # import GX outside the timings
+        validate_items(generate_tier(bench_plan(2_000)), bench_plan(2_000))  # import GX outside the timings
 
     rows: list[tuple[str, float, float, float]] = []
     reference: pl.DataFrame | None = None
@@ -145,7 +147,7 @@ def main() -> None:
         if args.no_validate:
             return 0.0
         started = time.perf_counter()
-        report = validate_items(tier, plan)
+        report = validate_items(tier, plan)  # gold checks in-process: the serial baseline
         if not report.success:
             print("  validation failed:", "; ".join(report.describe_failures())[:300])
         return time.perf_counter() - started
@@ -162,11 +164,9 @@ def main() -> None:
                 for mode in modes:
                     started = time.perf_counter()
                     if mode == "serial":
-                        tier = generate_tier_sharded(plan, max_items_per_shard=args.max_items_per_shard)
+                        tier = generate_tier(plan, max_items_per_shard=args.max_items_per_shard)
                         gen = time.perf_counter() - started
-                    elif mode == "sequential":
-                        tier = generate_tier(plan)
-                        gen = time.perf_counter() - started
+                        val = validate(tier)
                     else:
                         if mode == "thread":
                             runner = make_task_runner("thread")
@@ -176,14 +176,13 @@ def main() -> None:
                             if cluster is None:
                                 cluster = start_cluster(args.workers)
                                 flow.with_options(task_runner=make_task_runner("dask", address=cluster.address))(
-                                    bench_plan(2_000).to_json(), args.max_items_per_shard)  # workers import Prefect
+                                    bench_plan(2_000).to_json(), args.max_items_per_shard, True)  # workers import Prefect
                             started = time.perf_counter()
                             runner = make_task_runner("dask", address=cluster.address)
-                        tier, _inside = flow.with_options(task_runner=runner)(plan.to_json(), args.max_items_per_shard)
-                        gen = time.perf_counter() - started  # includes flow run and cluster start/stop
-                    if mode != "sequential":
-                        check(tier)
-                    val = validate(tier)
+                        tier, _inside, val = flow.with_options(task_runner=runner)(
+                            plan.to_json(), args.max_items_per_shard, not args.no_validate)
+                        gen = time.perf_counter() - started - val  # includes flow run and cluster start/stop
+                    check(tier)
                     runs[mode].append((gen, val, gen + val))
                     print(f"  ({mode}: generate {gen:.1f} s, validate {val:.1f} s)", flush=True)
             for mode in modes:

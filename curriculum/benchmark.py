@@ -524,17 +524,6 @@ def write_report(results: dict[str, Any], out: Path) -> tuple[Path, Path, Path]:
 # ---- CLI ----
 
 
-def add_benchmark_parser(sub) -> None:
-    bench = sub.add_parser("benchmark", help="compare curriculum strategies at equal compute")
-    bench.add_argument("--strategies", help=f"comma-separated, from: {','.join(STRATEGIES)} (default: all)")
-    bench.add_argument("--seeds", type=int, help="seeds per strategy (default: the preset's)")
-    bench.add_argument("--steps", type=int, help="training steps per run (default: the preset's)")
-    bench.add_argument("--workers", type=int, help="runs in parallel (default: the preset's)")
-    bench.add_argument("--out", type=Path, help="results JSON (default: data/reports/benchmark-<timestamp>.json)")
-    bench.add_argument("--preset", choices=sorted(PRESETS), default="default", help="budget and skills")
-    bench.set_defaults(func=cmd_benchmark)
-
-
 def cmd_benchmark(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table, write JSON + PNG + markdown."""
     strategies = None if args.strategies is None else [s.strip() for s in args.strategies.split(",") if s.strip()]

@@ -50,10 +50,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         run_id, config = resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume)
         print(f"resuming run {run_id}", file=sys.stderr)
+        if args.task_runner or args.scheduler or args.workers:  # where shards run never changes the items
+            from curriculum.config import parse_config
+
+            raw = config.model_dump(mode="json")
+            raw["execution"] = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler,
+                                "workers": args.workers}
+            config = parse_config(raw, "--task-runner/--scheduler/--workers")
     else:
         config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir,
-                             learner_kind=args.learner, base_url=args.base_url, model=args.model)
+                             learner_kind=args.learner, base_url=args.base_url, model=args.model,
+                             task_runner=args.task_runner, scheduler=args.scheduler, workers=args.workers)
         Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
+    if config.anchor is not None:  # a missing or malformed anchor file fails now, in one line
+        from curriculum.anchor import load_anchor
+
+        load_anchor(config.anchor.path, config.anchor.domain)
+    from flows.runners import make_task_runner
+
+    execution = config.execution  # a missing extra or an unreachable scheduler fails here, in one line
+    make_task_runner(execution.task_runner, execution.scheduler, execution.workers)
     if config.learner.kind == "openai":
         from curriculum.learners import make_learner
 
@@ -158,7 +174,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     """Print runs, then one run's tiers and per-skill level trajectories (latest run by default)."""
     import polars as pl
 
-    from curriculum.report import open_store, resolve_run, runs_table, tiers_table, trajectory_table
+    from curriculum.report import (
+        frontier_table,
+        open_store,
+        real_items_table,
+        resolve_run,
+        runs_table,
+        tiers_table,
+        trajectory_table,
+    )
 
     store = open_store(args.data_dir)
     run_id = resolve_run(store, args.run)
@@ -168,6 +192,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
         print(f"\nfrontier level and held-out accuracy per skill, tier by tier ({run_id})\n",
               trajectory_table(store, run_id), sep="")
+        frontiers = frontier_table(store, run_id)
+        if frontiers.height:
+            print(f"\nfrontier per skill: highest level with held-out accuracy >= threshold ({run_id})\n", frontiers, sep="")
+        real = real_items_table(store, run_id)
+        if real.height:
+            print(f"\nheld-out accuracy on real items (anchor), tier by tier ({run_id})\n", real, sep="")
     return 0
 
 
@@ -202,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--learner", help="learner kind: local (built-in transformer) or openai (any OpenAI-compatible endpoint)")
     run.add_argument("--base-url", help="openai learner: endpoint, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--model", help="openai learner: model name")
+    run.add_argument("--task-runner", help="where shard work runs: thread (default), dask or ray")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="an existing cluster: tcp://HOST:8786 (dask) or ray://HOST:10001 (ray)")
+    run.add_argument("--workers", type=positive_int, help="processes of a local dask/ray cluster (default: one per core)")
     run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
                      help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
     run.set_defaults(func=cmd_run)
@@ -241,10 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", type=Path, help="output folder (default: DATA_DIR/reports/RUN_ID)")
     rep.set_defaults(func=cmd_report)
 
-    from curriculum.benchmark import add_benchmark_parser
-
-    add_benchmark_parser(sub)
+    bench = sub.add_parser("benchmark", help="compare curriculum strategies at equal compute")
+    bench.add_argument("--strategies", help="comma-separated, from: adaptive,uniform,hardest,ladder,combined (default: all)")
+    bench.add_argument("--seeds", type=int, help="seeds per strategy (default: the preset's)")
+    bench.add_argument("--steps", type=int, help="training steps per run (default: the preset's)")
+    bench.add_argument("--workers", type=int, help="runs in parallel (default: the preset's)")
+    bench.add_argument("--out", type=Path, help="results JSON (default: data/reports/benchmark-<timestamp>.json)")
+    bench.add_argument("--preset", default="default", help="budget and skills: default (2 cores) or gpu")
+    bench.set_defaults(func=cmd_benchmark)
     return parser
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Compare curriculum strategies at equal compute (curriculum.benchmark, imported only when asked)."""
+    from curriculum.benchmark import cmd_benchmark as run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:

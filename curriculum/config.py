@@ -108,8 +108,52 @@ class AnchorConfig(Strict):
     domain: Literal["maths", "logic"] = "maths"  # used when the file has no domain column
 
 
+class FrontierConfig(Strict):
+    """Adaptive frontier search (curriculum.frontier): the run mode for evaluate-only learners."""
+
+    threshold: float = Field(0.85, gt=0, lt=1)  # a level is passed at held-out accuracy >= this
+    batch: int = Field(10, ge=1)  # fresh items per probe round
+    max_items_per_level: int = Field(40, ge=1)  # a probe undecided at this size is decided by plain comparison
+    max_level: int = Field(64, ge=1)  # the search stops climbing here
+    max_rounds: int = Field(40, ge=1)  # rounds of probes (one tier each) at most
+
+
+TASK_RUNNERS = ("thread", "dask", "ray")
+
+
+class ExecutionConfig(Strict):
+    """Where a run's sharded work runs: generation shards, gold re-verification, remote evaluation.
+
+    The items never depend on it: every shard is a pure function of (plan, seed, chunk).
+    """
+
+    task_runner: str = "thread"
+    scheduler: str | None = None  # address of an existing Dask (tcp://HOST:8786) or Ray (ray://HOST:10001) cluster
+    workers: int | None = Field(None, ge=1)  # processes of a local cluster (default: one per core)
+    max_items_per_shard: int = Field(50_000, ge=100)
+
+    @field_validator("task_runner")
+    @classmethod
+    def known_runner(cls, name: str) -> str:
+        name = name.strip().lower()
+        if name not in TASK_RUNNERS:
+            raise ValueError(f"unknown task runner {name!r}; known: {', '.join(TASK_RUNNERS)}")
+        return name
+
+    @model_validator(mode="after")
+    def fits_the_runner(self) -> ExecutionConfig:
+        if self.scheduler and self.task_runner == "thread":
+            raise ValueError("a scheduler address needs task_runner dask or ray")
+        if self.scheduler and self.workers is not None:
+            raise ValueError(f"workers applies to a local cluster; the cluster at {self.scheduler} brings its own")
+        return self
+
+
 class RunConfig(Strict):
     name: str = "curriculum"
+    # curriculum: tiers of training + probes; frontier: adaptive search for each skill's frontier, no
+    # training; auto: frontier for evaluate-only learners (openai without a training hook), else curriculum
+    mode: Literal["auto", "curriculum", "frontier"] = "auto"
     seed: int = 0
     tiers: int = Field(5, ge=1)
     data_dir: Path = Path("data")
@@ -130,6 +174,16 @@ class RunConfig(Strict):
         return value
     validation: ValidationConfig = ValidationConfig()
     anchor: AnchorConfig | None = None
+    execution: ExecutionConfig = ExecutionConfig()
+    frontier: FrontierConfig = FrontierConfig()
+
+    @property
+    def run_mode(self) -> str:
+        """The mode `auto` resolves to: frontier search for a learner that cannot be trained here."""
+        if self.mode != "auto":
+            return self.mode
+        trains = self.learner.kind == "local" or bool(getattr(self.learner, "trains", False))
+        return "curriculum" if trains else "frontier"
 
     @field_validator("skills")
     @classmethod
@@ -188,6 +242,8 @@ def load_config(path: Path | str | None = None, **overrides: object) -> RunConfi
             learner["kind"] = value
         elif key in ("base_url", "model"):
             raw.setdefault("learner", {})[key] = value
+        elif key in ("task_runner", "scheduler", "workers"):
+            raw.setdefault("execution", {})[key] = value
         else:
             raw[key] = value
     return parse_config(raw, str(path))

@@ -54,6 +54,45 @@ def trajectory_table(store: Store, run_id: str) -> pl.DataFrame:
     )
 
 
+def frontier_table(store: Store, run_id: str) -> pl.DataFrame:
+    """Per skill, from a frontier search: the frontier found, whether the search finished, items used and
+    every probe (level: accuracy, n). Empty for curriculum runs."""
+    import json
+
+    from curriculum.frontier import Search
+
+    latest = store.query(
+        "SELECT skill, evidence FROM decisions WHERE run_id = ? AND rule = 'frontier-search'"
+        " QUALIFY row_number() OVER (PARTITION BY skill ORDER BY tier DESC) = 1 ORDER BY skill",
+        [run_id],
+    )
+    max_level = json.loads(store.query("SELECT config FROM runs WHERE run_id = ?", [run_id])["config"][0]).get(
+        "frontier", {}).get("max_level", 64)
+    rows = []
+    for skill, evidence in latest.iter_rows():
+        search = Search.from_json(json.loads(evidence)["search"])
+        capped = search.hi is None and search.done(max_level)
+        rows.append({
+            "skill": skill,
+            "frontier": f">={search.frontier}" if capped else str(search.frontier),
+            "finished": search.done(max_level),
+            "items": search.items,
+            "probes": ", ".join(f"L{lv}: {acc:.2f} ({n})" for lv, acc, n in search.probes),
+        })
+    schema = {"skill": pl.String, "frontier": pl.String, "finished": pl.Boolean, "items": pl.Int64, "probes": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def real_items_table(store: Store, run_id: str) -> pl.DataFrame:
+    """Held-out accuracy on the user's real items (the anchor), tier by tier: reported apart from the
+    generated skills, never used to move a frontier."""
+    return store.query(
+        "SELECT tier, skill, count(*) AS n, round(avg(correct::INT), 3) AS accuracy"
+        " FROM evaluations WHERE run_id = ? AND source = 'real' GROUP BY tier, skill ORDER BY tier, skill",
+        [run_id],
+    )
+
+
 def write_report(data_dir, run_id: str | None = None, out_dir=None):
     """A markdown report with two plots (frontier level and held-out accuracy by tier, per skill)."""
     from pathlib import Path

@@ -10,12 +10,15 @@ bring nothing new (items from `exclude` fill in only where a level is spent), as
 does. The tier is therefore a function of (plan, exclude) alone: not of the shard size, the order
 shards finish in, the machine that ran them, or how many rounds of shards it took.
 
+This is how every tier is generated: `generate_tier(plan, exclude, map_fn)` gives the same items
+whether `map_fn` is the builtin map or a Prefect task runner's (thread, Dask, Ray).
+
 Round one covers the chunks a key should need (with 10% slack for duplicates). A key that comes up
 short (a small level, or items taken by a neighbouring level) gets top-up rounds of further chunks,
 up to a bound per key. Where every key fits one chunk (up to ~5,900 train or ~1,480 eval items) and
 that chunk holds enough fresh items (no spent level, no overlap with an earlier key's items), the
-result equals the old sequential `generate_tier` item for item.
-`generate_tier_sharded` runs every round through any `map`-like function: the builtin `map`, a
+result equals calling `generate_items` key by key with the tier seed.
+`generate_tier` runs every round through any `map`-like function: the builtin `map`, a
 process pool's map, or a Prefect task's `.map` on a thread, Dask or Ray task runner.
 """
 
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from curriculum.generate import MAX_CHUNKS, _chunk, chunk_seed
+from curriculum.generate import MAX_CHUNKS, chunk_seed, generate_chunk
 from curriculum.items import EVAL_PERMILLE, ITEM_COLUMNS, ITEM_SCHEMA, empty_items
 from curriculum.plan import TierPlan
 from curriculum.skills import get_skill
@@ -69,7 +72,7 @@ class Shard:
 
 
 def tier_seed(plan: TierPlan) -> int:
-    """The generation seed of a tier (the one `generate_tier` has always used)."""
+    """The generation seed of a tier."""
     return plan.seed * 1_000_003 + plan.tier
 
 
@@ -145,7 +148,7 @@ def generate_shard(shard: Shard) -> pl.DataFrame:
     Pure and self-contained: any process or machine with this package gives the same frame.
     """
     frames = [
-        _chunk(shard.skill, shard.level, shard.chunk_size, shard.seed, c, "procedural")
+        generate_chunk(shard.skill, shard.level, shard.chunk_size, shard.seed, c)
         .filter(pl.col("split") == shard.split)
         .with_columns(pl.lit(c, pl.Int32).alias(CHUNK_COL))
         for c in range(shard.first_chunk, shard.first_chunk + shard.chunks)
@@ -191,7 +194,7 @@ def _select(
 ) -> tuple[pl.DataFrame, list[Key]]:
     """The tier from the chunks the frames hold, and the keys whose stream must go on to decide it.
 
-    `generated`: chunks generated so far per key (so far as generate_tier_sharded knows); without it,
+    `generated`: chunks generated so far per key (so far as generate_tier knows); without it,
     every key counts as fully generated up to its last chunk present.
     """
     streams = _streams(plan)
@@ -244,7 +247,7 @@ def combine_shards(
     Items in `exclude` (seen in earlier tiers) are used only where a key's stream has too few fresh
     ones. Exclusion happens here, not in the shards, so no id set travels to the workers. On the
     frames of `plan_shards` alone this is the tier unless a key needed a top-up round (a level with
-    too few distinct items); `generate_tier_sharded` runs those rounds.
+    too few distinct items); `generate_tier` runs those rounds.
     """
     return _select(frames, plan, exclude)[0]
 
@@ -263,7 +266,7 @@ def _top_up_shards(
     return shards
 
 
-def generate_tier_sharded(
+def generate_tier(
     plan: TierPlan,
     exclude: Iterable[str] = frozenset(),
     map_fn: MapFn = map,

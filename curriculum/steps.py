@@ -14,15 +14,19 @@ from typing import Any
 import polars as pl
 
 from curriculum.config import RunConfig
-from curriculum.generate import generate_tier
+from curriculum.frontier import Search, conclude, describe, update
+from curriculum.frontier import start as start_search
 from curriculum.learners import make_learner
-from curriculum.plan import TierPlan
+from curriculum.plan import PlanEntry, TierPlan
 from curriculum.policy import decide, plan_tier, state_from_decisions
+from curriculum.shards import generate_tier
 from curriculum.skills import REGISTRY
 from curriculum.store import Store, new_run_id
 from curriculum.validation import ValidationReport, validate_items
+from curriculum.verify import MapFn
 
 Progress = Callable[[float], None]
+EVAL_SLICE = 512  # questions per slice when a remote evaluation is spread over a task runner's workers
 
 
 def start_run(config: RunConfig, run_id: str | None = None) -> str:
@@ -70,23 +74,56 @@ def run_dir(config: RunConfig, run_id: str) -> Path:
 
 
 def next_plan(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> TierPlan:
-    """The plan for a tier from the controller state in `decisions`; a retry gets a fresh seed."""
+    """The plan for a tier from the controller state in `decisions`; a retry gets a fresh seed.
+
+    In frontier mode a tier is one round of probes: `frontier.batch` fresh held-out items at the level
+    each unfinished skill's search asks for."""
     store = Store(config.data_dir)
-    state = state_from_decisions(config, store.latest_levels(run_id))
-    plan = plan_tier(config, state, tier)
+    if config.run_mode == "frontier":
+        entries = tuple(
+            PlanEntry(skill, search.level, "eval", config.frontier.batch, "probe")
+            for skill, search in search_states(config, run_id).items()
+            if not search.done(config.frontier.max_level)
+        )
+        plan = TierPlan(tier, config.seed, entries)
+    else:
+        state = state_from_decisions(config, store.latest_levels(run_id))
+        plan = plan_tier(config, state, tier)
     return TierPlan(plan.tier, plan.seed + 7_919 * (attempt - 1), plan.entries)
 
 
-def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> Path:
-    """Generate and store a tier's items; items already seen earlier in the run are not drawn again."""
+def search_states(config: RunConfig, run_id: str) -> dict[str, Search]:
+    """Each skill's frontier search, from its latest decision (a fresh search from its start level if none)."""
+    states = {s.name: start_search(s.start_level) for s in config.skills}
+    for row in Store(config.data_dir).latest_levels(run_id).iter_rows(named=True):
+        if row["skill"] in states and row["rule"] == "frontier-search":
+            states[row["skill"]] = Search.from_json(json.loads(row["evidence"])["search"])
+    return states
+
+
+def search_finished(config: RunConfig, run_id: str) -> bool:
+    return all(s.done(config.frontier.max_level) for s in search_states(config, run_id).values())
+
+
+def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> Path:
+    """Generate and store a tier's items; items already seen earlier in the run are not drawn again.
+
+    `map_fn` runs the tier's shards (flows.runners.map_shards on a task runner); the items do not depend on it.
+    """
     store = Store(config.data_dir)
     plan = next_plan(config, run_id, tier, attempt)
     earlier = store.accepted_items(run_id, tier)
-    items = generate_tier(plan, exclude=set(earlier["item_id"].to_list()))
+    exclude = set(earlier["item_id"].to_list())
+    items = generate_tier(plan, exclude, map_fn, config.execution.max_items_per_shard)
+    if config.anchor is not None and config.anchor.ratio > 0:  # real items, tagged source = real
+        from curriculum.anchor import load_anchor, mix_anchor
+
+        anchor = load_anchor(config.anchor.path, config.anchor.domain)
+        items = mix_anchor(items, anchor, config.anchor.ratio, plan.seed, exclude)
     return store.write_tier(run_id, tier, attempt, plan.seed, plan.to_json(), items)
 
 
-def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> ValidationReport:
+def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> ValidationReport:
     """Run the suite on a stored tier, record one row per expectation, mark the tier validated or rejected."""
     store = Store(config.data_dir)
     items = store.tier_items(run_id, tier, attempt)
@@ -98,6 +135,7 @@ def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -
         earlier_train=earlier.filter(pl.col("split") == "train")["item_id"].to_list(),
         earlier_eval=earlier.filter(pl.col("split") == "eval")["item_id"].to_list(),
         docs_dir=Path(config.data_dir) / "docs",
+        map_fn=map_fn,
     )
     store.write_validations(run_id, tier, attempt, report.results)
     store.set_tier_status(run_id, tier, attempt, "validated" if report.success else "rejected")
@@ -117,11 +155,16 @@ def train_step(config: RunConfig, run_id: str, tier: int, attempt: int, on_progr
 
 
 def score(items: pl.DataFrame, predictions: list[str]) -> pl.DataFrame:
-    """Exact verification of each prediction by its skill's verifier."""
+    """Exact verification of each prediction by its skill's verifier (real items: normalised exact match)."""
+    from curriculum.anchor import verify_exact
+
     correct = []
     for row, pred in zip(items.iter_rows(named=True), predictions):
         skill = REGISTRY.get(row["skill"])
         try:
+            if row.get("source") == "real":
+                correct.append(verify_exact(row, pred))
+                continue
             correct.append(bool(skill is not None and skill.verify(row, pred)))
         except Exception:
             correct.append(False)
@@ -130,14 +173,27 @@ def score(items: pl.DataFrame, predictions: list[str]) -> pl.DataFrame:
     )
 
 
-def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
-    """Greedy answers on the tier's held-out items, scored and stored."""
+def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int, map_fn: MapFn | None = None) -> pl.DataFrame:
+    """Greedy answers on the tier's held-out items, scored and stored.
+
+    With `map_fn`, a remote model's questions go out in slices (each with the configured concurrency),
+    e.g. one per Dask worker; the local learner always answers in the flow's process, where it trained.
+    """
     store = Store(config.data_dir)
     held = store.tier_items(run_id, tier, attempt).filter(pl.col("split") == "eval")
     learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
     questions = held["question"].to_list()
     if hasattr(learner, "answer_records"):  # remote models: keep latency, token usage and per-item errors
-        records = learner.answer_records(questions)
+        if map_fn is None:
+            records = learner.answer_records(questions)
+        else:
+            from functools import partial
+
+            from curriculum.learners.openai_chat import answer_slice
+
+            slices = [questions[i : i + EVAL_SLICE] for i in range(0, len(questions), EVAL_SLICE)]
+            answer = partial(answer_slice, learner.config, config.seed)  # the model trained so far, if any
+            records = [r for part in map_fn(answer, slices) for r in part]
         scored = score(held, [r.prediction or "" for r in records]).with_columns(
             pl.Series("latency_ms", [r.latency_ms for r in records], dtype=pl.Float64),
             pl.Series("prompt_tokens", [r.prompt_tokens for r in records], dtype=pl.Int64),
@@ -154,10 +210,44 @@ def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl
 
 def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
     """Move each skill's frontier from this tier's probes; every decision is stored with its evidence."""
+    if config.run_mode == "frontier":
+        return frontier_decide_step(config, run_id, tier, attempt)
     store = Store(config.data_dir)
     state = state_from_decisions(config, store.latest_levels(run_id))
     scored = store.query("SELECT * FROM evaluations WHERE run_id = ? AND tier = ?", [run_id, tier])
     _, decisions = decide(config, state, scored)
+    store.write_decisions(run_id, tier, decisions)
+    store.set_tier_status(run_id, tier, attempt, "complete")
+    return decisions
+
+
+def frontier_decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
+    """Move each unfinished skill's frontier search on by this round's probe; one decision row per skill."""
+    from curriculum.policy import DECISION_SCHEMA
+
+    store = Store(config.data_dir)
+    scored = store.query(
+        "SELECT skill, level, correct FROM evaluations WHERE run_id = ? AND tier = ? AND source <> 'real'", [run_id, tier]
+    )
+    cfg, rows = config.frontier, []
+    for skill, search in search_states(config, run_id).items():
+        if search.done(cfg.max_level):
+            continue
+        probe = scored.filter((pl.col("skill") == skill) & (pl.col("level") == search.level))
+        correct, n = int(probe["correct"].sum()), probe.height
+        if n == 0:  # no fresh held-out items left at this level: decide on what it has
+            after, action = conclude(search, cfg)
+        else:
+            after, action = update(search, correct, n, cfg)
+        done = after.done(cfg.max_level)
+        rows.append({
+            "skill": skill, "level_before": search.level, "level_after": after.frontier if done else after.level,
+            "action": "done" if done else action, "rule": "frontier-search",
+            "accuracy": None if n == 0 else correct / n, "n_eval": n,
+            "evidence": json.dumps({"search": after.to_json(), "probe": {"level": search.level, "correct": correct, "n": n}}),
+            "reason": describe(skill, after, action, cfg.max_level),
+        })
+    decisions = pl.DataFrame(rows, schema=DECISION_SCHEMA)
     store.write_decisions(run_id, tier, decisions)
     store.set_tier_status(run_id, tier, attempt, "complete")
     return decisions
@@ -173,7 +263,7 @@ def tier_summary(decisions: pl.DataFrame) -> list[dict[str, Any]]:
             "n_eval": r["n_eval"],
             "next_level": r["level_after"],
             "action": r["action"],
-            "accuracy_by_level": json.loads(r["evidence"])["accuracy_by_level"],
+            "accuracy_by_level": json.loads(r["evidence"]).get("accuracy_by_level", {}),
         }
         for r in decisions.iter_rows(named=True)
     ]

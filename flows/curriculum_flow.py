@@ -1,10 +1,13 @@
 """The curriculum run as a Prefect flow: per tier plan+generate, validate, train, evaluate, decide.
 
-Tasks are coarse (one per step per tier) and pass run ids and tier numbers, never frames.
+Tasks are coarse (one per step per tier) and pass run ids and tier numbers, never frames. The run's
+shard work (generation shards, gold re-verification, remote evaluation slices) goes to the task runner
+named in `config.execution` (thread, dask, ray), started once for the whole run; results never depend on it.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,16 +23,26 @@ from curriculum import steps
 from curriculum.config import RunConfig
 from curriculum.errors import TierRejected
 from curriculum.store import Store
+from flows.runners import active_runner, map_shards, runner_map, shard_runner
+
+
+def shard_map(config: RunConfig, generation: bool = False):
+    """How a step maps its shards: tasks on the run's task runner when one was started, else in-process."""
+    if active_runner() is None:
+        return map
+    if generation:
+        return partial(map_shards, max_items_per_shard=config.execution.max_items_per_shard)
+    return runner_map
 
 
 @task(task_run_name="generate-tier-{tier}-attempt-{attempt}")
 def generate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> str:
-    return str(steps.generate_step(config, run_id, tier, attempt))
+    return str(steps.generate_step(config, run_id, tier, attempt, shard_map(config, generation=True)))
 
 
 @task(task_run_name="validate-tier-{tier}-attempt-{attempt}")
 def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bool:
-    report = steps.validate_step(config, run_id, tier, attempt)
+    report = steps.validate_step(config, run_id, tier, attempt, shard_map(config))
     logger = get_run_logger()
     for line in report.describe_failures():
         logger.warning("tier %s attempt %s failed %s", tier, attempt, line)
@@ -56,7 +69,8 @@ def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> di
 
 @task(task_run_name="evaluate-tier-{tier}")
 def evaluate_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> int:
-    return steps.evaluate_step(config, run_id, tier, attempt).height
+    remote = shard_map(config) if config.learner.kind == "openai" and active_runner() is not None else None
+    return steps.evaluate_step(config, run_id, tier, attempt, remote).height
 
 
 @task(task_run_name="decide-after-tier-{tier}")
@@ -87,7 +101,8 @@ def run_tier(config: RunConfig, run_id: str, tier: int) -> list[dict] | None:
             generate_tier(config, run_id, tier, attempt)
         status = "validated" if validate_tier(config, run_id, tier, attempt) else "rejected"
     if status == "validated":
-        train_learner(config, run_id, tier, attempt)
+        if config.run_mode == "curriculum":  # a frontier search only probes
+            train_learner(config, run_id, tier, attempt)
         status = "trained"
     if status == "trained":
         evaluate_learner(config, run_id, tier, attempt)
@@ -111,13 +126,17 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
     store = Store(config.data_dir)
     print(f"run {run_id}: {config.tiers} tiers, skills {', '.join(s.name for s in config.skills)}")
     try:
-        for tier in range(1, config.tiers + 1):
-            rows = run_tier(config, run_id, tier)
-            if rows is None:
-                print(f"tier {tier}: already complete")
-                continue
-            levels = ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
-            print(f"tier {tier}: {levels}")
+        with shard_runner(config.execution):
+            search = config.run_mode == "frontier"
+            for tier in range(1, (config.frontier.max_rounds if search else config.tiers) + 1):
+                if search and steps.search_finished(config, run_id):
+                    break
+                rows = run_tier(config, run_id, tier)
+                if rows is None:
+                    print(f"tier {tier}: already complete")
+                    continue
+                levels = ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
+                print(f"tier {tier}: {levels}")
     except BaseException as err:
         store.finish_run(run_id, "failed", str(err)[:500] or type(err).__name__)
         raise
@@ -128,6 +147,13 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
         [run_id],
     )
     lines = [f"| {r['skill']} | {r['levels']} |" for r in trajectory.iter_rows(named=True)]
+    if config.run_mode == "frontier":
+        from curriculum.report import frontier_table
+
+        table = frontier_table(store, run_id)
+        print(f"frontier per skill:\n{table}")
+        lines += ["", "| skill | frontier | items used | probes (level: accuracy, n) |", "|---|---|---|---|"]
+        lines += [f"| {r['skill']} | {r['frontier']} | {r['items']} | {r['probes']} |" for r in table.iter_rows(named=True)]
     create_markdown_artifact(
         markdown="\n".join(
             [f"# Curriculum run `{run_id}`", "", "| skill | frontier level after each tier |", "|---|---|", *lines,

@@ -87,6 +87,7 @@ class FakeOpenAI:
         answers: Mapping[str, str] | None = None,
         answer_fn: Callable[[str], str | None] | None = None,
         responder: Responder | None = None,
+        fine_tuning: Literal["succeed", "fail"] | None = None,
     ) -> None:
         self.api_key = api_key
         self.models = models
@@ -94,6 +95,9 @@ class FakeOpenAI:
         self.answers: dict[str, str] = dict(answers or {})
         self.answer_fn = answer_fn  # question -> gold answer (None: unknown)
         self.responder = responder  # messages -> full reply text; overrides the default reply
+        self.fine_tuning = fine_tuning  # None: no fine-tuning API (404 on /v1/files), like most local servers
+        self.files: dict[str, bytes] = {}  # uploaded training files by id
+        self.jobs: dict[str, dict[str, Any]] = {}  # fine-tuning jobs by id
         self._state = _State()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -271,6 +275,43 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") == "/v1/models":
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in owner.models]
                 return self._send(rec, 200, {"object": "list", "data": data})
+            if self.path.startswith("/v1/fine_tuning/jobs/") and owner.fine_tuning:
+                job = owner.jobs.get(self.path.rsplit("/", 1)[-1])
+                if job is None:
+                    return self._error(rec, 404, "no such job", "not_found")
+                if job["status"] == "queued":
+                    job["status"] = "running"
+                elif job["status"] == "running" and owner.fine_tuning == "fail":
+                    job.update(status="failed", error={"code": "invalid_file", "message": "training file rejected",
+                                                       "param": None})
+                elif job["status"] == "running":
+                    job.update(status="succeeded", fine_tuned_model=f"ft:{job['model']}:curriculum:{job['id']}")
+                    owner.models = (*owner.models, job["fine_tuned_model"])
+                return self._send(rec, 200, job)
+            return self._error(rec, 404, f"no route {self.path}", "not_found")
+
+        def _fine_tuning(self, rec: RecordedRequest, raw: bytes, body: Any) -> None:
+            """Files and fine-tuning jobs: a job is queued, then running, then succeeds (or fails)."""
+            if not owner.fine_tuning:
+                return self._error(rec, 404, f"no route {self.path}", "not_found")
+            if not rec.auth_ok:
+                return self._error(rec, 401, "Incorrect API key provided.", "invalid_api_key")
+            if self.path.rstrip("/") == "/v1/files":
+                file_id = f"file-{len(owner.files) + 1}"
+                owner.files[file_id] = raw
+                return self._send(rec, 200, {"id": file_id, "object": "file", "bytes": len(raw), "created_at": 0,
+                                             "filename": "train.jsonl", "purpose": "fine-tune", "status": "processed"})
+            if self.path.rstrip("/") == "/v1/fine_tuning/jobs" and isinstance(body, dict):
+                if body.get("model") not in owner.models or body.get("training_file") not in owner.files:
+                    return self._error(rec, 400, "unknown model or training file", "invalid_request")
+                job_id = f"ftjob-{len(owner.jobs) + 1}"
+                owner.jobs[job_id] = {
+                    "id": job_id, "object": "fine_tuning.job", "model": body["model"], "status": "queued",
+                    "training_file": body["training_file"], "created_at": 0, "fine_tuned_model": None,
+                    "organization_id": "org-test", "result_files": [], "seed": body.get("seed", 0),
+                    "hyperparameters": {"n_epochs": "auto"}, "error": None,
+                }
+                return self._send(rec, 200, owner.jobs[job_id])
             return self._error(rec, 404, f"no route {self.path}", "not_found")
 
         def do_POST(self) -> None:
@@ -281,6 +322,8 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = None
             rec = self._record(body)
+            if self.path.startswith(("/v1/files", "/v1/fine_tuning")):
+                return self._fine_tuning(rec, raw, body)
             with state.lock:
                 state.in_flight += 1
                 state.max_in_flight = max(state.max_in_flight, state.in_flight)

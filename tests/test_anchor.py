@@ -111,3 +111,39 @@ def test_run_config_takes_an_optional_anchor(tmp_path):
     cfg = parse_config(tiny_config_dict(tmp_path, anchor={"path": "real.jsonl", "ratio": 0.2}))
     assert cfg.anchor is not None and cfg.anchor.ratio == 0.2 and cfg.anchor.domain == "maths"
     assert parse_config(tiny_config_dict(tmp_path)).anchor is None
+
+
+def test_a_run_mixes_real_items_through_the_gate_and_reports_them_apart(tmp_path):
+    from curriculum import steps
+    from curriculum.store import Store
+
+    path = write_jsonl(tmp_path / "real.jsonl", real_rows(400))
+    config = parse_config(tiny_config_dict(tmp_path / "data", tiers=1, anchor={"path": str(path), "ratio": 0.25}))
+    run_id = steps.start_run(config)
+    steps.generate_step(config, run_id, 1)
+    store = Store(config.data_dir)
+    items = store.tier_items(run_id, 1, 1)
+    real = items.filter(pl.col("source") == "real")
+    generated = items.filter(pl.col("source") == "procedural")
+    for split in ("train", "eval"):
+        want = round(0.25 * generated.filter(pl.col("split") == split).height)
+        assert real.filter(pl.col("split") == split).height == want > 0
+    report = steps.validate_step(config, run_id, 1)
+    assert report.success, report.describe_failures()  # real items pass the same gate
+    scored = steps.evaluate_step(config, run_id, 1, 1)
+    assert (scored.filter(pl.col("source") == "real").height == real.filter(pl.col("split") == "eval").height)
+    decisions = steps.decide_step(config, run_id, 1, 1)
+    assert set(decisions["skill"]) == {"addition", "boolean_eval"}  # real items never move a frontier
+    by_source = store.query("SELECT source, count(*) n FROM evaluations GROUP BY source ORDER BY source")
+    assert by_source["source"].to_list() == ["procedural", "real"]
+
+
+def test_a_blank_real_label_is_caught_by_the_gate(tmp_path):
+    from curriculum.validation import validate_items
+
+    real = load_anchor(write_jsonl(tmp_path / "real.jsonl", real_rows(20)))
+    assert validate_items(real).success
+    broken = real.with_columns(pl.when(pl.col("question") == "What is 3 + 3?").then(pl.lit(" . ")).otherwise("answer")
+                               .alias("answer"))
+    report = validate_items(broken)
+    assert not report.success and "check_gold_verified" in report.failures()["column"].to_list()

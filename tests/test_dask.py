@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from curriculum.errors import ConfigError, CurriculumError
 from curriculum.plan import PlanEntry, TierPlan
-from curriculum.shards import batch_shards, generate_tier_sharded, plan_shards
+from curriculum.shards import batch_shards, generate_tier, plan_shards
 from flows.runners import TaskRunnerError, make_task_runner, map_shards
 
 PLAN = TierPlan(  # a key cut into several shards, a spent level and overlapping levels (top-up rounds)
@@ -39,7 +39,7 @@ def process_id(_: int) -> int:
 
 @flow(name="sharded-tier-test")
 def sharded_tier(plan_json: str, exclude: list[str], max_items: int) -> tuple[pl.DataFrame, set[int]]:
-    tier = generate_tier_sharded(
+    tier = generate_tier(
         TierPlan.from_json(plan_json), exclude, partial(map_shards, max_items_per_shard=max_items), max_items
     )
     return tier, {f.result() for f in process_id.map([1, 2, 3, 4])}
@@ -52,7 +52,7 @@ def run_on(runner) -> tuple[pl.DataFrame, set[int]]:
 def test_dask_and_thread_runners_give_the_same_tier(prefect_api):
     pytest.importorskip("prefect_dask")
     assert len(plan_shards(PLAN, MAX_ITEMS)) >= 7 and len(batch_shards(plan_shards(PLAN, MAX_ITEMS), MAX_ITEMS)) >= 3
-    reference = generate_tier_sharded(PLAN, EXCLUDE)
+    reference = generate_tier(PLAN, EXCLUDE)
     on_threads, here = run_on(make_task_runner("thread"))
     on_dask, workers = run_on(make_task_runner("dask", workers=2))
     assert here == {os.getpid()} and os.getpid() not in workers  # the Dask tasks ran in worker processes
@@ -116,3 +116,38 @@ def test_options_that_do_not_fit_the_runner():
     from prefect.task_runners import ThreadPoolTaskRunner
 
     assert isinstance(make_task_runner(" Thread ", workers=2), ThreadPoolTaskRunner)
+
+
+def test_a_whole_run_on_dask_writes_the_same_tiers_as_on_threads(prefect_api, tmp_path):
+    """`execution: {task_runner: dask}`: shards, gold checks on two worker processes; same items, same gate."""
+    pytest.importorskip("prefect_dask")
+    from curriculum.config import parse_config
+    from curriculum.store import Store
+    from flows.curriculum_flow import curriculum_run
+    from tests.conftest import tiny_config_dict
+
+    def run(where: str, execution: dict) -> pl.DataFrame:
+        raw = tiny_config_dict(tmp_path / where, tiers=2, execution=execution)
+        raw["tier"] = {"train_items_per_skill": 1_500, "eval_items_per_level": 8}
+        raw["skills"] = [{"name": "addition", "start_level": 4}, {"name": "boolean_eval", "start_level": 3}]
+        config = parse_config(raw)
+        run_id = curriculum_run(config)
+        store = Store(config.data_dir)
+        assert store.query("SELECT count(*) n FROM validations WHERE NOT success")["n"].item() == 0
+        return store.query("SELECT tier, item_id, split FROM items WHERE run_id = ? ORDER BY tier, item_id", [run_id])
+
+    small = {"max_items_per_shard": 500}  # several shards, in several tasks
+    on_threads = run("thread", {"task_runner": "thread", **small})
+    on_dask = run("dask", {"task_runner": "dask", "workers": 2, **small})
+    assert on_dask.height > 3_000 and on_dask.equals(on_threads)
+
+
+def test_bad_execution_config_is_one_line():
+    from curriculum.config import parse_config
+    from tests.conftest import tiny_config_dict
+
+    with pytest.raises(ConfigError) as err:
+        parse_config(tiny_config_dict("data", execution={"task_runner": "spark"}))
+    assert one_line(err) == "config: execution.task_runner: unknown task runner 'spark'; known: thread, dask, ray"
+    with pytest.raises(ConfigError, match="a scheduler address needs task_runner dask or ray"):
+        parse_config(tiny_config_dict("data", execution={"scheduler": "tcp://127.0.0.1:8786"}))

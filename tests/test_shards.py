@@ -10,7 +10,7 @@ from dataclasses import FrozenInstanceError
 import polars as pl
 import pytest
 
-from curriculum.generate import chunk_seed, generate_items, generate_tier
+from curriculum.generate import chunk_seed, generate_items
 from curriculum.items import ITEM_SCHEMA
 from curriculum.plan import PlanEntry, TierPlan
 from curriculum.shards import (
@@ -20,12 +20,12 @@ from curriculum.shards import (
     combine_shards,
     generate_shard,
     generate_shards,
-    generate_tier_sharded,
+    generate_tier,
     plan_shards,
     tier_seed,
 )
 
-SMALL = TierPlan(  # every key is served by its first chunk: equal to the sequential generate_tier
+SMALL = TierPlan(  # every key is served by its first chunk: equal to generate_items key by key
     tier=1,
     seed=3,
     entries=(
@@ -76,22 +76,32 @@ def parquet(frame: pl.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def test_small_plan_equals_the_sequential_path():
-    tier = generate_tier_sharded(SMALL)
-    assert tier.equals(generate_tier(SMALL))
+def key_by_key(plan: TierPlan) -> pl.DataFrame:
+    """The reference: generate_items per planned key with the tier seed, earlier keys' items excluded."""
+    frames, taken = [], set()
+    for (skill, level, split), count in plan.counts().items():
+        frame = generate_items(skill, level, count, tier_seed(plan), split, taken)
+        taken |= set(frame["item_id"])
+        frames.append(frame)
+    return pl.concat(frames).unique("item_id", keep="first", maintain_order=True).cast(ITEM_SCHEMA)
+
+
+def test_small_plan_equals_generate_items_key_by_key():
+    tier = generate_tier(SMALL)
+    assert tier.equals(key_by_key(SMALL))
     assert counts(tier) == SMALL.counts()
     assert dict(tier.schema) == ITEM_SCHEMA
 
 
 def test_same_plan_gives_byte_identical_parquet():
-    assert parquet(generate_tier_sharded(HARD)) == parquet(generate_tier_sharded(HARD))
+    assert parquet(generate_tier(HARD)) == parquet(generate_tier(HARD))
 
 
 @pytest.mark.parametrize("plan", [SMALL, HARD], ids=["small", "hard"])
 def test_independent_of_order_shard_size_and_rounds(plan):
-    reference = generate_tier_sharded(plan)
-    assert generate_tier_sharded(plan, map_fn=shuffled_map(1)).equals(reference)
-    assert generate_tier_sharded(plan, map_fn=shuffled_map(2), max_items_per_shard=7).equals(reference)
+    reference = generate_tier(plan)
+    assert generate_tier(plan, map_fn=shuffled_map(1)).equals(reference)
+    assert generate_tier(plan, map_fn=shuffled_map(2), max_items_per_shard=7).equals(reference)
 
 
 def test_large_keys_split_into_many_shards_without_changing_the_tier():
@@ -104,11 +114,11 @@ def test_large_keys_split_into_many_shards_without_changing_the_tier():
     frames = [generate_shard(s) for s in reversed(shards)]
     tier = combine_shards(frames, BIG)
     assert counts(tier) == BIG.counts()
-    assert tier.equals(generate_tier_sharded(BIG))
+    assert tier.equals(generate_tier(BIG))
 
 
 def test_counts_ids_and_splits_on_spent_and_overlapping_levels():
-    tier = generate_tier_sharded(HARD)
+    tier = generate_tier(HARD)
     assert tier["item_id"].is_unique().all()
     got = counts(tier)
     for key, planned in HARD.counts().items():
@@ -118,15 +128,15 @@ def test_counts_ids_and_splits_on_spent_and_overlapping_levels():
     assert got[("addition", 3, "train")] == 300
     # level 2 items that level 1 took are not counted twice, yet level 2 is still filled
     assert got[("fraction_simplify", 2, "train")] == 400
-    old = counts(generate_tier(HARD))
-    assert all(got[k] >= n for k, n in old.items())  # never fewer items than the sequential path
+    old = counts(key_by_key(HARD))
+    assert all(got[k] >= n for k, n in old.items())  # never fewer items than key by key
     train = set(tier.filter(pl.col("split") == "train")["item_id"])
     assert not train & set(tier.filter(pl.col("split") == "eval")["item_id"])
 
 
 def test_exclude_prefers_fresh_items_and_reuses_only_on_spent_levels():
-    first = generate_tier_sharded(HARD)
-    again = generate_tier_sharded(TierPlan(3, HARD.seed, HARD.entries), exclude=set(first["item_id"]))
+    first = generate_tier(HARD)
+    again = generate_tier(TierPlan(3, HARD.seed, HARD.entries), exclude=set(first["item_id"]))
     reused = again.join(first.select("item_id"), on="item_id", how="semi")
     assert reused.height > 0
     assert set(reused["level"]) == {1}  # only the spent level re-probes seen items
@@ -162,7 +172,7 @@ def test_bad_plans_fail_clearly():
         plan_shards(SMALL, max_items_per_shard=0)
     with pytest.raises(ValueError, match="n must be >= 1"):
         plan_shards(TierPlan(1, 0, (PlanEntry("addition", 2, "train", 0),)))
-    assert generate_tier_sharded(TierPlan(1, 0, ())).height == 0
+    assert generate_tier(TierPlan(1, 0, ())).height == 0
 
 
 def test_batches_keep_shard_order_and_pack_small_shards_together():

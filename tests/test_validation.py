@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curriculum.generate import generate_tier
+from curriculum.shards import generate_tier
 from curriculum.plan import PlanEntry, TierPlan
 from curriculum.validation import validate_items
 

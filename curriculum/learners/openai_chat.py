@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import email.utils
+import json
 import logging
 import math
 import os
@@ -88,6 +89,16 @@ class OpenAIConfig(BaseModel):
     backoff_max_s: float = Field(30.0, ge=0)
     max_retry_after_s: float = Field(120.0, ge=0)  # a longer Retry-After is cut to this
     send_seed: bool = True  # pass the learner's seed along (servers that reject it: set false)
+    # training between tiers (curriculum mode): a shell command given the tier's chat JSONL, and/or the
+    # endpoint's fine-tuning API; either may name the model evaluated from then on
+    train_command: str | None = None
+    fine_tune: bool = False
+    fine_tune_poll_s: float = Field(10.0, gt=0)
+    fine_tune_timeout_s: float = Field(86_400.0, gt=0)
+
+    @property
+    def trains(self) -> bool:
+        return bool(self.train_command) or self.fine_tune
 
     @field_validator("base_url")
     @classmethod
@@ -389,15 +400,24 @@ class ChatClient:
 
 
 class OpenAILearner:
-    """Evaluate-only learner: a remote chat model answers each question; nothing is trained."""
+    """A remote chat model answers each question. It is trained between tiers only when the config names
+    a train_command or fine_tune; the model a training step produced is kept in WORKDIR/model.json and
+    answers from then on."""
 
     def __init__(
         self, config: OpenAIConfig | Mapping[str, Any], workdir: Path | str | None = None, seed: int = 0
     ) -> None:
+        self.workdir = None if workdir is None else Path(workdir)
+        state = self._state()
+        if state.get("model"):
+            config = OpenAIConfig.model_validate(config).model_copy(update={"model": state["model"]})
         self.client = ChatClient(config, seed)
         self.config = self.client.config
-        self.workdir = None if workdir is None else Path(workdir)
         self.seed = seed
+
+    def _state(self) -> dict[str, Any]:
+        path = None if self.workdir is None else self.workdir / "model.json"
+        return json.loads(path.read_text()) if path is not None and path.is_file() else {}
 
     def __repr__(self) -> str:
         cfg = self.config
@@ -406,9 +426,38 @@ class OpenAILearner:
     def train(
         self, items: pl.DataFrame, replay: pl.DataFrame | None = None, on_progress: Any = None, tag: str | None = None
     ) -> dict[str, Any]:
+        """Hand the tier's training items (chat JSONL) to the train_command and/or a fine-tuning job.
+        A tag already trained (a step redone after a crash) is not trained twice."""
+        cfg = self.config
+        if not cfg.trains:
+            if on_progress:
+                on_progress(1.0)
+            return {"steps": 0, "note": "remote model: evaluate-only"}
+        from curriculum.export import write_export
+        from curriculum.learners.remote_training import fine_tune, run_train_command
+
+        tag = tag or "train"
+        state = self._state()
+        if tag in state.get("trained", []):
+            return {"model": cfg.model, "note": f"{tag} already trained"}
+        assert self.workdir is not None, "training a remote model needs a run directory"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        train = items.filter(pl.col("split") == "train")
+        path = write_export(train, "openai-chat", self.workdir / f"{tag}.jsonl")
+        model = before = cfg.model
+        if cfg.train_command:
+            model = run_train_command(cfg.train_command, path, model, tag, self.workdir)
+        if on_progress:
+            on_progress(0.5)
+        if cfg.fine_tune:
+            model = fine_tune(cfg, path, model, self.seed)
+        state = {"model": model, "trained": [*state.get("trained", []), tag]}
+        tmp = self.workdir / "model.json.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.workdir / "model.json")
         if on_progress:
             on_progress(1.0)
-        return {"steps": 0, "note": "remote model: evaluate-only"}
+        return {"items": train.height, "train_file": str(path), "model_before": before, "model": model}
 
     def check_endpoint(self) -> dict[str, Any]:
         return self.client.check_endpoint()
@@ -443,6 +492,12 @@ class OpenAILearner:
             statistics.median(r.latency_ms for r in records),
         )
         return records
+
+
+def answer_slice(config: OpenAIConfig | Mapping[str, Any], seed: int, questions: list[str]) -> list[AnswerRecord]:
+    """One slice of a remote evaluation, self-contained for a task runner's worker: its own client,
+    the configured concurrency within the slice."""
+    return OpenAILearner(config, None, seed).answer_records(questions)
 
 
 def records_frame(questions: list[str], records: list[AnswerRecord]) -> pl.DataFrame:
