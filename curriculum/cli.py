@@ -66,6 +66,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         from curriculum.anchor import load_anchor
 
         load_anchor(config.anchor.path, config.anchor.domain)
+    if config.teacher is not None:  # the teacher's endpoint must answer before anything is generated
+        from curriculum.learners.openai_chat import ChatClient
+
+        ChatClient(config.teacher.endpoint, config.seed).check_endpoint()
     from flows.runners import make_task_runner
 
     execution = config.execution  # a missing extra or an unreachable scheduler fails here, in one line

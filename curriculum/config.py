@@ -118,6 +118,20 @@ class FrontierConfig(Strict):
     max_rounds: int = Field(40, ge=1)  # rounds of probes (one tier each) at most
 
 
+class TeacherConfig(Strict):
+    """An LLM teacher writing extra training items each tier; only items the project re-verifies are kept."""
+
+    endpoint: OpenAIConfig  # the teacher model (same fields as the openai learner)
+    rewrite_share: float = Field(0.1, ge=0, le=1)  # of a tier's procedural train items, rewritten as word problems
+    variant_share: float = Field(0.0, ge=0, le=1)  # ... turned into harder variants (numeric answers)
+    k_samples: int = Field(3, ge=1)  # model samples that must re-derive a rewrite's gold answer
+
+    @field_validator("endpoint", mode="before")
+    @classmethod
+    def openai_kind(cls, value: object) -> object:
+        return {**value, "kind": "openai"} if isinstance(value, dict) else value
+
+
 TASK_RUNNERS = ("thread", "dask", "ray")
 
 
@@ -176,6 +190,7 @@ class RunConfig(Strict):
     anchor: AnchorConfig | None = None
     execution: ExecutionConfig = ExecutionConfig()
     frontier: FrontierConfig = FrontierConfig()
+    teacher: TeacherConfig | None = None
 
     @property
     def run_mode(self) -> str:

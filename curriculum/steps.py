@@ -115,12 +115,43 @@ def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, m
     earlier = store.accepted_items(run_id, tier)
     exclude = set(earlier["item_id"].to_list())
     items = generate_tier(plan, exclude, map_fn, config.execution.max_items_per_shard)
+    if config.teacher is not None:  # model-written items, each re-verified by the project before it is kept
+        items = pl.concat([items, teach(config, run_id, tier, attempt, plan.seed, items)])
     if config.anchor is not None and config.anchor.ratio > 0:  # real items, tagged source = real
         from curriculum.anchor import load_anchor, mix_anchor
 
         anchor = load_anchor(config.anchor.path, config.anchor.domain)
         items = mix_anchor(items, anchor, config.anchor.ratio, plan.seed, exclude)
     return store.write_tier(run_id, tier, attempt, plan.seed, plan.to_json(), items)
+
+
+def teach(config: RunConfig, run_id: str, tier: int, attempt: int, seed: int, items: pl.DataFrame) -> pl.DataFrame:
+    """Teacher items from a seeded sample of the tier's procedural training items; every outcome (accepted,
+    or rejected by reason) is counted in `teacher_outcomes`. Only training items are rewritten: held-out
+    probes stay procedural."""
+    from curriculum.items import ITEM_SCHEMA
+    from curriculum.teacher import harder_variants, rewrite_as_word_problems
+
+    cfg = config.teacher
+    train = items.filter((pl.col("split") == "train") & (pl.col("source") == "procedural"))
+    taught, outcomes = [], []
+    for task_name, share, fn, extra in (
+        ("rewrite", cfg.rewrite_share, rewrite_as_word_problems, {"k_samples": cfg.k_samples}),
+        ("variant", cfg.variant_share, harder_variants, {}),
+    ):
+        n = round(share * train.height)
+        if n == 0:
+            continue
+        sources = train.sample(n, seed=seed + len(task_name), shuffle=True)
+        accepted, rejected = fn(cfg.endpoint, sources, seed=seed, **extra)
+        taught.append(accepted.cast(ITEM_SCHEMA))
+        outcomes.append(pl.DataFrame({"task": task_name, "outcome": "accepted", "count": accepted.height}))
+        outcomes.append(rejected.select(pl.lit(task_name).alias("task"), pl.col("reason").alias("outcome"), "count"))
+    if outcomes:
+        frame = pl.concat(outcomes, how="vertical_relaxed")
+        Store(config.data_dir).write_teacher_outcomes(run_id, tier, attempt, frame)
+    fresh = pl.concat(taught) if taught else items.clear()
+    return fresh.filter(~pl.col("item_id").is_in(items["item_id"].implode()))
 
 
 def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> ValidationReport:

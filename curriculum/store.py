@@ -74,6 +74,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE evaluations ADD COLUMN error VARCHAR;
         """,
     ),
+    (
+        "0003_teacher",
+        """
+        CREATE TABLE teacher_outcomes (
+            run_id VARCHAR, tier INTEGER, attempt INTEGER, task VARCHAR, outcome VARCHAR, count BIGINT,
+            recorded_at TIMESTAMP);
+        """,
+    ),
 ]
 
 
@@ -242,6 +250,14 @@ class Store:
             pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.all(), pl.lit(now()).alias("evaluated_at")
         )
         self._insert("evaluations", rows, ("run_id = ? AND tier = ?", [run_id, tier]))
+
+    def write_teacher_outcomes(self, run_id: str, tier: int, attempt: int, frame: pl.DataFrame) -> None:
+        """Accepted and rejected teacher items of a tier attempt, by task and outcome (rejection reason)."""
+        rows = frame.select(
+            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"),
+            "task", "outcome", pl.col("count").cast(pl.Int64), pl.lit(now()).alias("recorded_at"),
+        )
+        self._insert("teacher_outcomes", rows, ("run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]))
 
     def write_decisions(self, run_id: str, tier: int, frame: pl.DataFrame) -> None:
         rows = frame.select(

@@ -99,15 +99,17 @@ def with_checks(
             .otherwise(~pl.col("item_id").is_in(held.implode()))
         ).fill_null(False)
     group = ["skill", "level", "split"]
-    # a user's real items (the anchor) are not planned or generated: plan counts and balance judge the rest
-    generated = (pl.col("source").fill_null("") != "real") if "source" in has else pl.lit(True)
+    # a user's real items (the anchor) and teacher-written items are not in the plan: plan counts and
+    # answer balance judge the procedural items; the others are judged by their own evidence
+    generated = pl.col("source").fill_null("procedural").is_in(["procedural"]) if "source" in has else pl.lit(True)
     if plan is not None and set(group) <= has:
         planned = pl.DataFrame(
             [{"skill": s, "level": lv, "split": sp, "planned": c} for (s, lv, sp), c in plan.counts().items()],
             schema={"skill": pl.String, "level": items.schema["level"], "split": pl.String, "planned": pl.Int64},
         )
-        got = items.select(group).with_row_index("_row").join(planned, on=group, how="left", nulls_equal=True)
-        got = got.sort("_row").with_columns(pl.len().over(group).alias("_count"))
+        got = items.select(*group, generated.alias("_gen")).with_row_index("_row")
+        got = got.join(planned, on=group, how="left", nulls_equal=True)
+        got = got.sort("_row").with_columns(pl.col("_gen").cast(pl.Int64).sum().over(group).alias("_count"))
         checks["check_in_plan"] = got["planned"].is_not_null() | ~generated
         # never more than planned; fewer only when a small level has run out of distinct items
         checks["check_count_ok"] = (got["_count"] <= got["planned"]).fill_null(False) | ~generated

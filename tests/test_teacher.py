@@ -294,3 +294,34 @@ def test_any_text_is_a_value_or_a_safe_math_error(text):
         assert err.reason in safe_math.REASONS
     else:
         assert isinstance(value, Fraction)
+
+
+# ---- the teacher in a run ------------------------------------------------------------------------
+
+
+def test_a_run_keeps_only_verified_teacher_items_and_counts_every_outcome(server, tmp_path):
+    from curriculum import steps
+    from curriculum.config import parse_config
+    from curriculum.store import Store
+    from tests.conftest import tiny_config_dict
+
+    server.responder = rewrite_responder({})
+    raw = tiny_config_dict(tmp_path / "data", tiers=1, skills=[{"name": "addition", "start_level": 2}])
+    raw["tier"] = {"train_items_per_skill": 200, "eval_items_per_level": 8}
+    raw["teacher"] = {"endpoint": {"base_url": server.url, "model": MODEL, "backoff_base_s": 0.01},
+                      "rewrite_share": 0.1, "k_samples": 2}
+    config = parse_config(raw)
+    run_id = steps.start_run(config)
+    steps.generate_step(config, run_id, 1)
+    store = Store(config.data_dir)
+    items = store.tier_items(run_id, 1, 1)
+    taught = items.filter(pl.col("source") == f"llm:{MODEL}")
+    assert taught.height > 0 and set(taught["split"]) == {"train"}  # held-out probes stay procedural
+    assert taught["question"].str.contains("marbles").all()
+    outcomes = store.query("SELECT task, outcome, count FROM teacher_outcomes WHERE run_id = ?", [run_id])
+    counts = dict(zip(outcomes["outcome"], outcomes["count"]))
+    procedural_train = items.filter((pl.col("source") == "procedural") & (pl.col("split") == "train")).height
+    assert counts["accepted"] == taught.height
+    assert sum(counts.values()) == round(0.1 * procedural_train)  # every sampled item is accepted or has a reason
+    report = steps.validate_step(config, run_id, 1)
+    assert report.success, report.describe_failures()  # the gate re-derives every teacher answer
