@@ -25,6 +25,8 @@ from curriculum.verify import MapFn, gold_checks_sliced
 SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
 BALANCE_MIN_GROUP = 40  # answer balance is judged on (skill, level, split) groups at least this large
 BALANCE_MAX_SHARE = 0.75  # ... where no single answer may take more than this share
+LENGTH_MIN_GROUP = 20  # question lengths are judged on (skill, level) groups at least this large
+LENGTH_FACTOR = 4  # ... where a question within [median / 4, median x 4] characters is in bounds
 RESULT_SCHEMA = {
     "suite": pl.String, "expectation": pl.String, "column": pl.String, "success": pl.Boolean,
     "unexpected_count": pl.Int64, "element_count": pl.Int64, "details": pl.String,
@@ -120,6 +122,14 @@ def with_checks(
         size, top = pl.len().over(group), pl.col("answer").count().over(group + ["answer"])
         balanced = (size < BALANCE_MIN_GROUP) | (top / size <= BALANCE_MAX_SHARE)
         checks["check_answer_balanced"] = balanced.fill_null(True) | ~generated
+    if {"question", "skill", "level"} <= has:
+        # per skill and level: no generated question under a quarter or over 4x the group's median length
+        # (a truncated template, a runaway one); judged on groups of LENGTH_MIN_GROUP items or more
+        length = pl.col("question").fill_null("").str.len_chars()
+        median = pl.when(generated).then(length).median().over(["skill", "level"])
+        size = generated.cast(pl.Int64).sum().over(["skill", "level"])
+        in_bounds = (length * LENGTH_FACTOR >= median) & (length <= median * LENGTH_FACTOR)
+        checks["check_question_length"] = (~generated | (size < LENGTH_MIN_GROUP) | in_bounds).fill_null(True)
     if "question" in has:
         # case, spacing and a trailing full stop or question mark do not make a question new
         norm = pl.col("question").fill_null("").str.to_lowercase().str.replace_all(r"\s+", "").str.strip_chars_end(".?!")

@@ -137,6 +137,11 @@ MORE_CORRUPTIONS = {
         lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("llm:teacher")).otherwise(pl.col("source")).alias("source")),
         ("expect_column_values_to_be_in_set", "check_llm_evidence"),
     ),
+    "truncated question": (
+        lambda f: f.with_columns(pl.when((pl.col("skill") == "boolean_eval") & (pl.int_range(pl.len()).over("skill") == 0)).then(pl.lit("T?"))
+                                 .otherwise(pl.col("question")).alias("question")),
+        ("expect_column_values_to_be_in_set", "check_question_length"),
+    ),
     "question too long": (
         lambda f: f.with_columns(pl.when(first_rows(f, 1)).then(pl.lit("1 + " * 6000 + "1 =")).otherwise(pl.col("question")).alias("question")),
         ("expect_column_value_lengths_to_be_between", "question"),
