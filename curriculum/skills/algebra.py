@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
+from curriculum.skills._exact import bareiss_det
 from curriculum.skills.answers import parse_fraction, parse_int, parse_int_list
 from curriculum.skills.base import Batch, Skill, register
 
@@ -204,26 +204,6 @@ def linear_system_params(level: int) -> LinearSystemParams:
     )
 
 
-def _bareiss_det(rows: list[list[int]]) -> int:
-    """Exact integer determinant (fraction-free Gaussian elimination)."""
-    m = [list(r) for r in rows]
-    n, sign, prev = len(m), 1, 1
-    for k in range(n - 1):
-        if m[k][k] == 0:
-            for i in range(k + 1, n):
-                if m[i][k] != 0:
-                    m[k], m[i] = m[i], m[k]
-                    sign = -sign
-                    break
-            else:
-                return 0
-        for i in range(k + 1, n):
-            for j in range(k + 1, n):
-                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
-        prev = m[k][k]
-    return sign * m[n - 1][n - 1]
-
-
 def _dets(a: np.ndarray) -> np.ndarray:
     """Exact determinants of a (n, n, N) stack: integer formulas for n <= 3, Bareiss per item beyond."""
     n = a.shape[0]
@@ -238,7 +218,7 @@ def _dets(a: np.ndarray) -> np.ndarray:
             + a[0, 2] * (a[1, 0] * a[2, 1] - a[1, 1] * a[2, 0])
         )
     mats = np.moveaxis(a, 2, 0).tolist()
-    return np.array([_bareiss_det(m) for m in mats], dtype=object)
+    return np.array([bareiss_det(m) for m in mats], dtype=object)
 
 
 def generate_linear_system(rng: np.random.Generator, level: int, n: int) -> Batch:

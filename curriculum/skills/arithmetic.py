@@ -15,32 +15,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills.answers import clean, verify_int
+from curriculum.skills._exact import as_list, uniform_ints
+from curriculum.skills.answers import clean, verify_int_or_gold
 from curriculum.skills.base import Batch, Skill, register
-
-_INT64_MAX = 2**63 - 1
-
-
-def _verify_int(item: Mapping[str, Any], answer: str) -> bool:
-    """verify_int, with a fast path for the gold string itself."""
-    return answer == item["answer"] or verify_int(item, answer)
-
-
-def _uniform(rng: np.random.Generator, lo: int, hi: int, n: int) -> np.ndarray | list[int]:
-    """n integers uniform in [lo, hi): an int64 array while `hi` fits, else a list of exact Python ints."""
-    if hi <= _INT64_MAX:
-        return rng.integers(lo, hi, size=n, dtype=np.int64)
-    r = random.Random(int(rng.integers(2**63)))
-    return [r.randrange(lo, hi) for _ in range(n)]
 
 
 def _exact_digits(rng: np.random.Generator, digits: int, n: int) -> np.ndarray | list[int]:
     """n integers with exactly `digits` digits (2..9 for one digit: no 0 or 1 operands)."""
-    return _uniform(rng, 10 ** (digits - 1) if digits > 1 else 2, 10**digits, n)
-
-
-def _as_list(values: np.ndarray | list[int]) -> list[int]:
-    return values.tolist() if isinstance(values, np.ndarray) else values
+    return uniform_ints(rng, 10 ** (digits - 1) if digits > 1 else 2, 10**digits, n)
 
 
 # ---------------------------------------------------------------- addition
@@ -147,7 +129,7 @@ def generate_multiplication(rng: np.random.Generator, level: int, n: int) -> Bat
         products = (a * b).tolist()
         a, b = a.tolist(), b.tolist()
     else:
-        a, b = _as_list(a), _as_list(b)
+        a, b = as_list(a), as_list(b)
         products = [x * y for x, y in zip(a, b)]
     questions = [f"{x} * {y} =" for x, y in zip(a, b)]
     return Batch(questions, list(map(str, products)))
@@ -311,7 +293,7 @@ def generate_division(rng: np.random.Generator, level: int, n: int) -> Batch:
         q, rem = np.divmod(a, b)
         a, b, q, rem = a.tolist(), b.tolist(), q.tolist(), rem.tolist()
     else:
-        a, b = _as_list(a), _as_list(b)
+        a, b = as_list(a), as_list(b)
         q, rem = [x // y for x, y in zip(a, b)], [x % y for x, y in zip(a, b)]
     questions = [f"Divide {x} by {y}. Answer as '<quotient> r <remainder>'." for x, y in zip(a, b)]
     answers = [f"{x} r {y}" for x, y in zip(q, rem)]
@@ -410,7 +392,7 @@ register(
         description="Add `terms` integers of up to `digits` digits.",
         params=addition_params,
         generate_batch=generate_addition,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_addition,
     )
 )
@@ -422,7 +404,7 @@ register(
         "results may be negative.",
         params=subtraction_params,
         generate_batch=generate_subtraction,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_subtraction,
     )
 )
@@ -433,7 +415,7 @@ register(
         description="Multiply a `digits_a`-digit integer by a `digits_b`-digit one.",
         params=multiplication_params,
         generate_batch=generate_multiplication,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_multiplication,
     )
 )
@@ -444,7 +426,7 @@ register(
         description="Evaluate an integer expression of + - * with operator precedence and nested parentheses.",
         params=expression_params,
         generate_batch=generate_expression,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_expression,
     )
 )

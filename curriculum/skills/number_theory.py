@@ -17,28 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills.answers import clean, parse_bool, verify_int
+from curriculum.skills._exact import as_list, uniform_ints
+from curriculum.skills.answers import clean, parse_bool, verify_int_or_gold
 from curriculum.skills.base import Batch, Skill, register
-
-_INT64_MAX = 2**63 - 1
-
-
-def _verify_int(item: Mapping[str, Any], answer: str) -> bool:
-    """verify_int, with a fast path for the gold string itself."""
-    return answer == item["answer"] or verify_int(item, answer)
-
-
-def _uniform(rng: np.random.Generator, lo: int, hi: int, n: int) -> np.ndarray | list[int]:
-    """n integers uniform in [lo, hi): an int64 array while `hi` fits, else a list of exact Python ints."""
-    if hi <= _INT64_MAX:
-        return rng.integers(lo, hi, size=n, dtype=np.int64)
-    r = random.Random(int(rng.integers(2**63)))
-    return [r.randrange(lo, hi) for _ in range(n)]
-
-
-def _as_list(values: np.ndarray | list[int]) -> list[int]:
-    return values.tolist() if isinstance(values, np.ndarray) else values
-
 
 # ---------------------------------------------------------------- modular arithmetic
 
@@ -78,10 +59,10 @@ def _powmod(base: np.ndarray, exp: np.ndarray, mod: np.ndarray) -> np.ndarray:
 def generate_modular(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = modular_params(level)
     kinds = rng.integers(0, 6, size=n)
-    a = _uniform(rng, 1, 10**p.operand_digits, n)
-    b = _uniform(rng, 1, 10**p.operand_digits, n)
-    e = _uniform(rng, 2, 10**p.exponent_digits, n)
-    m = _uniform(rng, 10 ** (p.modulus_digits - 1) if p.modulus_digits > 1 else 2, 10**p.modulus_digits, n)
+    a = uniform_ints(rng, 1, 10**p.operand_digits, n)
+    b = uniform_ints(rng, 1, 10**p.operand_digits, n)
+    e = uniform_ints(rng, 2, 10**p.exponent_digits, n)
+    m = uniform_ints(rng, 10 ** (p.modulus_digits - 1) if p.modulus_digits > 1 else 2, 10**p.modulus_digits, n)
     if p.operand_digits <= 9 and p.modulus_digits <= 9 and p.exponent_digits <= 18:  # products < 10**18
         power = _powmod(a, e, m)
         answers = np.where(
@@ -90,7 +71,7 @@ def generate_modular(rng: np.random.Generator, level: int, n: int) -> Batch:
         second = np.where(kinds < 3, e, b).tolist()
         a, m, kinds = a.tolist(), m.tolist(), kinds.tolist()
     else:
-        a, b, e, m, kinds = _as_list(a), _as_list(b), _as_list(e), _as_list(m), kinds.tolist()
+        a, b, e, m, kinds = as_list(a), as_list(b), as_list(e), as_list(m), kinds.tolist()
         answers = [
             pow(x, y, z) if k < 3 else (x + w) % z if k == 3 else (x - w) % z if k == 4 else x * w % z
             for k, x, w, y, z in zip(kinds, a, b, e, m)
@@ -118,8 +99,8 @@ def generate_gcd_lcm(rng: np.random.Generator, level: int, n: int) -> Batch:
     g_digits = p.digits // 2
     c_digits = p.digits - g_digits
     kinds = rng.integers(0, 2, size=n)
-    g = _uniform(rng, 1, 10**g_digits, n)
-    cof = [_uniform(rng, 2, 10**c_digits, n) for _ in range(p.count)]
+    g = uniform_ints(rng, 1, 10**g_digits, n)
+    cof = [uniform_ints(rng, 2, 10**c_digits, n) for _ in range(p.count)]
     if p.digits <= 18:
         span = 10**c_digits - 2
         for j in range(1, p.count):  # distinct numbers: step a repeated cofactor cyclically past the earlier ones
@@ -138,8 +119,8 @@ def generate_gcd_lcm(rng: np.random.Generator, level: int, n: int) -> Batch:
         else:
             answers = [x if k == 0 else math.lcm(*xs) for k, x, xs in zip(kinds.tolist(), gcd.tolist(), zip(*cols))]
     else:
-        gl = _as_list(g)
-        cols = [[x * y for x, y in zip(_as_list(c), gl)] for c in cof]
+        gl = as_list(g)
+        cols = [[x * y for x, y in zip(as_list(c), gl)] for c in cof]
         answers = [math.gcd(*xs) if k == 0 else math.lcm(*xs) for k, xs in zip(kinds.tolist(), zip(*cols))]
     body = ", ".join(["%d"] * (p.count - 1)) + " and %d?"
     templates = (
@@ -417,7 +398,7 @@ register(
         description="a^e mod m, or (a + b), (a - b), (a * b) mod m, answered as the residue 0..m-1.",
         params=modular_params,
         generate_batch=generate_modular,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_modular,
     )
 )
@@ -428,7 +409,7 @@ register(
         description="Greatest common divisor or least common multiple of `count` numbers sharing a factor.",
         params=gcd_lcm_params,
         generate_batch=generate_gcd_lcm,
-        verify=_verify_int,
+        verify=verify_int_or_gold,
         solve=solve_gcd_lcm,
     )
 )

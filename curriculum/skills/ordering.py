@@ -383,36 +383,38 @@ def _count(dom: list[int], cons, groups, full: int, limit: int = 2, out: list | 
     return total
 
 
+def _add_clue(dom: list[int], cons: list[tuple[int, int, int]], clue: tuple[int, int, int]) -> None:
+    """A seat clue (AT, NOTAT) narrows its entity's domain in place; any other clue joins the constraints."""
+    kind, a, b = clue
+    if kind == AT:
+        dom[a] &= 1 << b
+    elif kind == NOTAT:
+        dom[a] &= ~(1 << b)
+    else:
+        cons.append(clue)
+
+
+def _domains_and_constraints(clues, n: int, k: int) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Seat-bitmask domains (every seat open) narrowed by the seat clues, and the remaining constraints."""
+    dom = [(1 << n) - 1] * (n * k)
+    cons: list[tuple[int, int, int]] = []
+    for c in clues:
+        _add_clue(dom, cons, c)
+    return dom, cons
+
+
 def _csp_solutions(clues, n: int, k: int, limit: int = 2) -> list[list[int]]:
     """Up to `limit` solutions (seat bitmask per entity) of a clue list, by propagation and backtracking."""
     full = (1 << n) - 1
     groups = [range(a * n, a * n + n) for a in range(k)]
-    dom = [full] * (n * k)
-    cons = []
-    for c in clues:
-        kind, a, b = c
-        if kind == AT:
-            dom[a] &= 1 << b
-        elif kind == NOTAT:
-            dom[a] &= ~(1 << b)
-        else:
-            cons.append(c)
+    dom, cons = _domains_and_constraints(clues, n, k)
     out: list[list[int]] = []
     _count(dom, cons, groups, full, limit, out)
     return out
 
 
 def _csp_unique(clues, n: int, k: int, groups, full: int) -> bool:
-    dom = [full] * (n * k)
-    cons = []
-    for c in clues:
-        kind, a, b = c
-        if kind == AT:
-            dom[a] &= 1 << b
-        elif kind == NOTAT:
-            dom[a] &= ~(1 << b)
-        else:
-            cons.append(c)
+    dom, cons = _domains_and_constraints(clues, n, k)
     return _count(dom, cons, groups, full) == 1
 
 
@@ -429,15 +431,8 @@ def _csp_clues(r: random.Random, n: int, k: int, pos, who) -> list[tuple[int, in
         if key in seen:
             continue
         seen.add(key)
-        kind, a, b = c
-        nd = dom.copy()
-        ncons = cons
-        if kind == AT:
-            nd[a] &= 1 << b
-        elif kind == NOTAT:
-            nd[a] &= ~(1 << b)
-        else:
-            ncons = cons + [c]
+        nd, ncons = dom.copy(), list(cons)
+        _add_clue(nd, ncons, c)
         _propagate(nd, ncons, groups, full)  # true clues: never a contradiction
         if nd == dom:
             continue

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from curriculum.skills._exact import bareiss_det
 from curriculum.skills.answers import verify_int
 from curriculum.skills.base import Batch, Skill, register
 
@@ -55,26 +56,6 @@ def _signed(rng: np.random.Generator, lo: int, hi: int, n: int, signs: bool = Tr
     return np.where(rng.integers(0, 2, size=n) == 1, -v, v) if signs else v
 
 
-def _bareiss_det(rows: list[list[int]]) -> int:
-    """Exact integer determinant (fraction-free Gaussian elimination)."""
-    m = [list(r) for r in rows]
-    n, sign, prev = len(m), 1, 1
-    for k in range(n - 1):
-        if m[k][k] == 0:
-            for i in range(k + 1, n):
-                if m[i][k] != 0:
-                    m[k], m[i] = m[i], m[k]
-                    sign = -sign
-                    break
-            else:
-                return 0
-        for i in range(k + 1, n):
-            for j in range(k + 1, n):
-                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
-        prev = m[k][k]
-    return sign * m[n - 1][n - 1]
-
-
 def _hankel_det(t: np.ndarray, k: int) -> np.ndarray:
     """Exact det of [t(i+j)] for i, j < k, per item (t is (length, n), int64 or object)."""
     if k == 2:
@@ -86,7 +67,7 @@ def _hankel_det(t: np.ndarray, k: int) -> np.ndarray:
             + t[2] * (t[1] * t[3] - t[2] * t[2])
         )
     cols = t[: 2 * k - 1].T.tolist()
-    return np.array([_bareiss_det([row[i : i + k] for i in range(k)]) for row in cols], dtype=object)
+    return np.array([bareiss_det([row[i : i + k] for i in range(k)]) for row in cols], dtype=object)
 
 
 def _arith(rng: np.random.Generator, p: SequenceParams, n: int, level: int, length: int) -> np.ndarray:

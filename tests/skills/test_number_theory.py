@@ -4,7 +4,6 @@ sympy.isprime and trial division)."""
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
@@ -16,8 +15,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curriculum.skills import REGISTRY, Batch
+from curriculum.skills import REGISTRY
 from curriculum.skills import number_theory as nt
+from tests.skills.contract import assert_second_method_agrees, batch
 
 SKILLS = ["modular", "gcd_lcm", "primality"]
 
@@ -25,10 +25,6 @@ _POW = re.compile(r"What is (\d+)\^(\d+) mod (\d+)\? Give a number from 0 to (\d
 _OP = re.compile(r"What is \((\d+) ([-+*]) (\d+)\) mod (\d+)\? Give a number from 0 to (\d+)\.")
 _GCD = re.compile(r"What is the (greatest common divisor|least common multiple) of ((?:\d+, )*\d+ and \d+)\?")
 _PRIME = re.compile(r"Is ([1-9]\d*) a prime number\? Answer yes or no\.")
-
-
-def batch(name: str, level: int, n: int, seed: int = 0) -> Batch:
-    return REGISTRY[name].generate_batch(np.random.default_rng(seed), level, n)
 
 
 def item(question: str, answer: str) -> dict:
@@ -104,23 +100,14 @@ def independent(name: str, level: int, question: str) -> str:
 
 @pytest.mark.parametrize("name", SKILLS)
 def test_independent_check_levels_1_to_8(name: str) -> None:
-    checked = 0
-    for level in range(1, 9):
-        b = batch(name, level, 130, seed=200 + level)
-        for q, a in zip(b.questions, b.answers):
-            assert independent(name, level, q) == a, (level, q, a)
-            checked += 1
-    assert checked >= 1000
+    assert_second_method_agrees(name, lambda level, q: independent(name, level, q), seed=200)
 
 
 @pytest.mark.parametrize("name", SKILLS)
-@pytest.mark.parametrize("level", [12, 50])
-def test_high_levels_generate_and_check(name: str, level: int) -> None:
-    b = batch(name, level, 6, seed=level)
-    assert len(b.questions) == 6
-    for q, a in zip(b.questions, b.answers):
-        assert independent(name, level, q) == a
-        assert REGISTRY[name].verify(item(q, a), a)
+def test_independent_check_at_high_levels(name: str) -> None:
+    assert_second_method_agrees(
+        name, lambda level, q: independent(name, level, q), levels=(12, 50), n=6, min_items=12
+    )
 
 
 # ---------------------------------------------------------------- the primality machinery itself
@@ -191,22 +178,7 @@ def test_yes_no_answers_verify_and_the_other_option_fails(level: int, seed: int)
             assert not skill.verify(it, form), (gold, form)
 
 
-# ---------------------------------------------------------------- determinism, diversity, balance, knobs
-
-
-@pytest.mark.parametrize("name", SKILLS)
-def test_determinism(name: str) -> None:
-    assert batch(name, 3, 50, seed=7) == batch(name, 3, 50, seed=7)
-    assert batch(name, 3, 50, seed=7).questions != batch(name, 3, 50, seed=8).questions
-    one = REGISTRY[name].generate(np.random.default_rng(3), 4)
-    assert REGISTRY[name].verify(one, one["answer"])
-
-
-@pytest.mark.parametrize("name", SKILLS)
-def test_diversity_and_balance_at_level_3(name: str) -> None:
-    b = batch(name, 3, 300, seed=0)
-    assert len(set(b.questions)) >= 0.95 * 300
-    assert Counter(b.answers).most_common(1)[0][1] <= 0.6 * 300
+# ---------------------------------------------------------------- balance and mixes
 
 
 @pytest.mark.parametrize("level", [1, 3, 8, 23, 30])
@@ -228,23 +200,8 @@ def test_modular_and_gcd_lcm_mix_their_kinds() -> None:
 
 
 @pytest.mark.parametrize("name", SKILLS)
-def test_params_open_ended_and_growing(name: str) -> None:
+def test_solver_refuses_other_text(name: str) -> None:
     skill = REGISTRY[name]
-    dumps = [skill.params(level).model_dump() for level in range(1, 101)]
-    assert all(json.loads(skill.params_json(level)) == dumps[level - 1] for level in (1, 50))
-    for knob in dumps[0]:
-        values = [d[knob] for d in dumps]
-        assert values == sorted(values), knob
-    assert all(dumps[-1][k] > dumps[0][k] for k in dumps[0])
-
-
-@pytest.mark.parametrize("name", SKILLS)
-def test_solver_rederives_gold_and_refuses_other_text(name: str) -> None:
-    skill = REGISTRY[name]
-    for level in (*range(1, 9), 12, 50):
-        b = batch(name, level, 40 if level <= 12 else 6, seed=300 + level)
-        for q, a in zip(b.questions, b.answers):
-            assert skill.solve(item(q, a)) == a, (level, q, a)
     for bad in ["", "Is it prime?", "What is 3^x mod 5? Give a number from 0 to 4.", "What is the gcd of 4 and 6?"]:
         with pytest.raises(ValueError):
             skill.solve(item(bad, "0"))

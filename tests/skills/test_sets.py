@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curriculum.skills import REGISTRY
+from tests.skills.contract import assert_second_method_agrees
 
 SKILL = REGISTRY["set_relations"]
 _FIND = re.compile(
@@ -119,13 +120,7 @@ def batch(seed: int, level: int, n: int):
 
 
 def test_independent_membership_evaluation() -> None:
-    checked = 0
-    for level in range(1, 9):
-        b = batch(400 + level, level, 130)
-        for q, a in zip(b.questions, b.answers):
-            assert solve(q) == a, q
-            checked += 1
-    assert checked >= 1000
+    assert_second_method_agrees("set_relations", lambda _, q: solve(q), seed=400)
 
 
 @settings(max_examples=40, deadline=None)
@@ -162,43 +157,16 @@ def test_verifier(level: int, seed: int) -> None:
             assert not SKILL.verify(item, bad), (a, bad)
 
 
-def test_determinism() -> None:
-    assert batch(5, 4, 60) == batch(5, 4, 60)
-    assert batch(5, 4, 60).questions != batch(6, 4, 60).questions
+def test_high_levels_are_exact() -> None:
+    assert_second_method_agrees("set_relations", lambda _, q: solve(q), levels=(12, 50), n=4, seed=2, min_items=8)
 
 
-@pytest.mark.parametrize("level", [12, 50])
-def test_high_levels_generate(level: int) -> None:
-    b = batch(2, level, 4)
-    assert len(b.questions) == 4
-    for q, a in zip(b.questions, b.answers):
-        assert solve(q) == a
-
-
-def test_knobs_grow() -> None:
-    lo, hi = SKILL.params(1), SKILL.params(50)
-    assert hi.operators > lo.operators and hi.sets > lo.sets and hi.universe > lo.universe
-
-
-def test_diversity_and_balance() -> None:
-    b = batch(9, 3, 300)
-    assert len(set(b.questions)) >= 0.95 * 300
-    counts = Counter(b.answers)
-    assert counts.most_common(1)[0][1] <= 0.6 * 300
+def test_answer_kinds_mixed() -> None:
+    """Relations split yes/no evenly and are a fair share of the batch; empty results stay rare."""
+    counts = Counter(batch(9, 3, 300).answers)
     assert counts["{}"] <= 0.2 * 300
     assert abs(counts["yes"] - counts["no"]) <= 1
     assert counts["yes"] + counts["no"] >= 0.15 * 300
-
-
-def test_skill_solve_rederives_gold() -> None:
-    """The skill's own solver (int bitmasks over the shown elements) against the gold: levels 1-8, 12, 50."""
-    checked = 0
-    for level in (*range(1, 9), 12, 50):
-        b = batch(600 + level, level, 130 if level <= 8 else 20)
-        for q, a in zip(b.questions, b.answers):
-            assert SKILL.solve({"question": q, "answer": a, "params": "{}"}) == a, (level, q, a)
-            checked += 1
-    assert checked >= 1000
 
 
 def _mutations(question: str):
