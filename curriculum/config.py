@@ -60,7 +60,7 @@ class PolicyConfig(Strict):
     probes_to_promote: int = Field(1, ge=1)
     probes_to_demote: int = Field(2, ge=1)
     cooldown: int = Field(0, ge=0)  # tiers after a level change during which the level stays put
-    lookahead: int = Field(1, ge=1)  # the uniform share covers levels 1..L+lookahead
+    lookahead: int = Field(4, ge=1)  # the uniform share covers levels 1..L+lookahead (4: the benchmarked default)
     progress_smoothing: float = Field(0.5, gt=0, le=1)  # weight of the latest change in learning progress
     allocation_floor: float = Field(0.5, ge=0, le=1)  # share of the equal split every skill keeps; 1 = equal split
     targeted: bool = True  # replay favours levels whose last probe failed

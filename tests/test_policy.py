@@ -44,7 +44,7 @@ def train_counts(plan, skill: str) -> dict[tuple[str, int], int]:
 
 
 def test_plan_mixes_frontier_stretch_replay_uniform(tmp_path):
-    cfg = config(tmp_path, allocation_floor=1.0, targeted=False)
+    cfg = config(tmp_path, allocation_floor=1.0, targeted=False, lookahead=1)
     plan = plan_tier(cfg, {"addition": SkillState(4), "boolean_eval": SkillState(1)}, tier=3)
     train = train_counts(plan, "addition")
     assert sum(train.values()) == 100
