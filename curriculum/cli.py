@@ -44,6 +44,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.learner is not None and args.learner not in LEARNER_KINDS:
         raise UnknownLearner(f"unknown learner {args.learner!r}; known: {', '.join(LEARNER_KINDS)}")
+    from curriculum.config import TASK_RUNNERS
+    from curriculum.errors import ConfigError
+
+    if args.task_runner is not None and args.task_runner.strip().lower() not in TASK_RUNNERS:
+        raise ConfigError(f"unknown task runner {args.task_runner!r}; known: {', '.join(TASK_RUNNERS)}")
+    if args.scheduler and args.task_runner and args.task_runner.strip().lower() == "thread":
+        raise ConfigError("--scheduler needs --task-runner dask or ray")
     run_id = None
     if args.resume is not None:
         from curriculum.steps import resumable_run
