@@ -81,6 +81,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     execution = config.execution  # a missing extra or an unreachable scheduler fails here, in one line
     make_task_runner(execution.task_runner, execution.scheduler, execution.workers)
+    if any(getattr(e, "api_key_secret", None) for e in (config.learner, getattr(config.teacher, "endpoint", None)) if e):
+        from flows.secrets import load_api_keys
+
+        load_api_keys(config)  # before the endpoint checks below
     if config.learner.kind == "openai":
         from curriculum.learners import make_learner
 

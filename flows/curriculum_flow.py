@@ -24,6 +24,7 @@ from curriculum.config import RunConfig
 from curriculum.errors import TierRejected
 from curriculum.store import Store
 from flows.runners import active_runner, map_shards, runner_map, shard_runner
+from flows.secrets import load_api_keys
 
 
 def shard_map(config: RunConfig, generation: bool = False):
@@ -122,6 +123,7 @@ def run_name() -> str:
 @flow(name="curriculum-run", flow_run_name=run_name, log_prints=True)
 def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = False) -> str:
     """Run `config.tiers` tiers; with resume, carry on an existing run, redoing only unfinished steps."""
+    load_api_keys(config)  # keys named by Prefect Secret blocks (deployments), into this process only
     run_id = run_id if resume and run_id else steps.start_run(config, run_id)
     store = Store(config.data_dir)
     print(f"run {run_id}: {config.tiers} tiers, skills {', '.join(s.name for s in config.skills)}")

@@ -169,3 +169,26 @@ def test_fine_tuning_failures_are_one_line(monkeypatch, tmp_path, api, message):
         with pytest.raises(TrainingFailed) as err:
             steps.train_step(config, run_id, 1, 1)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_key_can_come_from_a_prefect_secret_block(prefect_api, monkeypatch, tmp_path):
+    from prefect.blocks.system import Secret
+
+    from curriculum.errors import ConfigError
+    from flows.curriculum_flow import curriculum_run
+    from flows.secrets import load_api_keys
+
+    monkeypatch.delenv("CURRICULUM_TEST_KEY", raising=False)
+    Secret(value=KEY).save("curriculum-test-key", overwrite=True)
+    with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=digits_model(2)) as srv:
+        raw = tiny_config_dict(tmp_path / "data", skills=[{"name": "comparison"}])
+        raw["learner"] = {"kind": "openai", "base_url": srv.url, "model": "tiny-model", "backoff_base_s": 0.01,
+                          "api_key_env": "CURRICULUM_TEST_KEY", "api_key_secret": "curriculum-test-key"}
+        run_id = curriculum_run(parse_config(raw))
+        assert srv.requests and all(r.auth_ok for r in srv.requests)
+    store = Store(tmp_path / "data")
+    assert store.query("SELECT status FROM runs")["status"].item() == "completed" and run_id
+    assert KEY not in store.query("SELECT config FROM runs")["config"].item()
+    raw["learner"]["api_key_secret"] = "no-such-block"
+    with pytest.raises(ConfigError, match="no Prefect Secret block named 'no-such-block'"):
+        load_api_keys(parse_config(raw))

@@ -78,6 +78,8 @@ class OpenAIConfig(BaseModel):
     base_url: str = Field(min_length=1)
     model: str = Field(min_length=1)
     api_key_env: str = Field("OPENAI_API_KEY", min_length=1)
+    # or the name of a Prefect Secret block holding the key: loaded into $api_key_env for the run's process
+    api_key_secret: str | None = None
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int = Field(256, ge=1)
