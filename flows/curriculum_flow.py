@@ -79,6 +79,10 @@ def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list
     decisions = steps.decide_step(config, run_id, tier, attempt)
     rows = steps.tier_summary(decisions)
     create_table_artifact(table=rows, description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill")
+    create_markdown_artifact(
+        markdown="\n".join([f"## Tier {tier}: what the controller decided", ""] + [f"- {r}" for r in decisions["reason"]]),
+        description=f"Run {run_id}, tier {tier}: one sentence per skill",
+    )
     logger = get_run_logger()
     for reason in decisions["reason"].to_list():
         logger.info(reason)

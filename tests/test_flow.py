@@ -42,8 +42,11 @@ def test_flow_runs_tiers_end_to_end(prefect_api, tmp_path):
 
     import asyncio
 
-    kinds = {a.type for a in asyncio.run(artifacts())}
-    assert {"table", "markdown", "progress"} <= kinds
+    found = asyncio.run(artifacts())
+    assert {"table", "markdown", "progress"} <= {a.type for a in found}
+    explained = [a for a in found if a.type == "markdown" and f"Run {run_id}, tier" in (a.description or "")]
+    assert len(explained) == 2  # one per tier, a sentence per skill
+    assert all(str(a.data).count("\n- ") == 2 and "level" in str(a.data) for a in explained)
 
 
 @pytest.fixture
