@@ -108,16 +108,17 @@ PRESETS: dict[str, dict[str, Any]] = {
             "device": "cpu", "model": {"n_layer": 2, "n_head": 4, "n_embd": 64, "block_size": 96},
         },
     },
-    # one GPU: a larger learner, a third skill, more steps and seeds
+    # one GPU: a larger learner and a third skill. A run of 4000 steps over 20 tiers took ~3 minutes on one
+    # H200 (generation and evaluation, not the GPU, set the pace), so this is about an hour and a quarter
     "gpu": {
         "skills": {"comparison": 20, "boolean_eval": 8, "addition": 10},
-        "seeds": 5,
-        "tiers": 40,
-        "steps": 20000,
+        "seeds": 3,
+        "tiers": 20,
+        "steps": 8000,
         "train_items_per_skill": 4000,
-        "test_items_per_level": 200,
-        "probe_items_per_level": 100,
-        "eval_every": 2,
+        "test_items_per_level": 100,
+        "probe_items_per_level": 60,
+        "eval_every": 4,
         "workers": 1,
         "policy": {"lookahead": 4},
         "learner": {
