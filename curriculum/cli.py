@@ -109,7 +109,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     data = Path(config.data_dir)
     home = f"PREFECT_HOME={os.environ['PREFECT_HOME']} " if os.environ.get("PREFECT_HOME") else ""
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=120):
-        print(f"\nFrontier level after each tier, and held-out accuracy at the frontier:\n{trajectory_table(Store(data), run_id)}")
+        if config.run_mode == "frontier":
+            from curriculum.report import frontier_table
+
+            print(f"\nFrontier per skill (highest level with held-out accuracy >= {config.frontier.threshold:g}):\n"
+                  f"{frontier_table(Store(data), run_id)}")
+        else:
+            print(f"\nFrontier level after each tier, and held-out accuracy at the frontier:\n"
+                  f"{trajectory_table(Store(data), run_id)}")
     print(
         f"\nRun {run_id} finished.\n"
         f"  catalogue:  {data / 'curriculum.duckdb'}   (duckdb {data / 'curriculum.duckdb'})\n"
@@ -205,11 +212,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                    tbl_hide_column_data_types=True):
         print("runs\n", runs_table(store), sep="")
         print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
-        print(f"\nfrontier level and held-out accuracy per skill, tier by tier ({run_id})\n",
-              trajectory_table(store, run_id), sep="")
         frontiers = frontier_table(store, run_id)
-        if frontiers.height:
+        if frontiers.height:  # a frontier search: its table says it all (the levels per round are probes)
             print(f"\nfrontier per skill: highest level with held-out accuracy >= threshold ({run_id})\n", frontiers, sep="")
+        else:
+            print(f"\nfrontier level and held-out accuracy per skill, tier by tier ({run_id})\n",
+                  trajectory_table(store, run_id), sep="")
         real = real_items_table(store, run_id)
         if real.height:
             print(f"\nheld-out accuracy on real items (anchor), tier by tier ({run_id})\n", real, sep="")
