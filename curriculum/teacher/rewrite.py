@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +30,7 @@ from curriculum.skills.base import Skill
 from curriculum.teacher.safe_math import numbers_in_text
 
 log = logging.getLogger(__name__)
+OneItem = Callable[[ChatSession, dict[str, Any]], Awaitable[tuple[dict[str, Any] | None, str]]]
 
 MAX_QUESTION_CHARS = 1_000
 REJECTION_SCHEMA = {"reason": pl.String, "count": pl.Int64}
@@ -145,6 +146,19 @@ def collect(results: list[tuple[dict[str, Any] | None, str]]) -> tuple[pl.DataFr
     return frame, counts
 
 
+def teach_each(
+    client: ChatClient, rows: list[dict[str, Any]], one: OneItem, what: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`one(session, row)` for every row, within the client's concurrency bound: (accepted items, rejection counts)."""
+
+    async def batch(session: ChatSession) -> list[tuple[dict[str, Any] | None, str]]:
+        return await gather_all(one(session, row) for row in rows)
+
+    accepted, counts = collect(client.run(batch) if rows else [])
+    log.info("%s: %d accepted of %d; rejected %s", what, accepted.height, len(rows), dict(counts))
+    return accepted, rejection_frame(counts)
+
+
 def source_params(row: Mapping[str, Any]) -> Any:
     raw = row.get("params")
     try:
@@ -206,10 +220,4 @@ def rewrite_as_word_problems(
         }
         return llm_item(row, text, row["answer"], params, model, row["level"], "rewrite@1"), "accepted"
 
-    async def batch(session: ChatSession) -> list[tuple[dict[str, Any] | None, str]]:
-        return await gather_all(one(session, row) for row in rows)
-
-    results = client.run(batch) if rows else []
-    accepted, counts = collect(results)
-    log.info("rewrites: %d accepted of %d; rejected %s", accepted.height, len(rows), dict(counts))
-    return accepted, rejection_frame(counts)
+    return teach_each(client, rows, one, "rewrites")

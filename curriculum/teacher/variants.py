@@ -13,7 +13,6 @@ Only items whose gold answer is a number are used as seeds; rejections are count
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from curriculum.items import canonical_question
-from curriculum.learners.openai_chat import ChatClient, ChatSession, OpenAIConfig, gather_all
+from curriculum.learners.openai_chat import ChatClient, ChatSession, OpenAIConfig
 from curriculum.skills import REGISTRY
 from curriculum.skills.answers import parse_fraction
 from curriculum.teacher import safe_math
@@ -31,15 +30,12 @@ from curriculum.teacher.rewrite import (
     MAX_QUESTION_CHARS,
     agreement,
     clean_text,
-    collect,
     llm_item,
     number_values,
-    rejection_frame,
     source_params,
+    teach_each,
     verifies,
 )
-
-log = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 4_000  # a JSON reply longer than this is not read at all
 VARIANT_SYSTEM = (
@@ -146,10 +142,4 @@ def harder_variants(
         level = int(row["level"]) + level_delta
         return llm_item(row, question, answer, params, model, level, "variant@1"), "accepted"
 
-    async def batch(session: ChatSession) -> list[tuple[dict[str, Any] | None, str]]:
-        return await gather_all(one(session, row) for row in rows)
-
-    results = client.run(batch) if rows else []
-    accepted, counts = collect(results)
-    log.info("variants: %d accepted of %d; rejected %s", accepted.height, len(rows), dict(counts))
-    return accepted, rejection_frame(counts)
+    return teach_each(client, rows, one, "variants")
