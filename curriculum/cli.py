@@ -44,13 +44,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.learner is not None and args.learner not in LEARNER_KINDS:
         raise UnknownLearner(f"unknown learner {args.learner!r}; known: {', '.join(LEARNER_KINDS)}")
-    from curriculum.config import TASK_RUNNERS
-    from curriculum.errors import ConfigError
+    if args.task_runner is not None:  # flag mistakes are named as flags, before the config is read
+        from flows.runners import check_options
 
-    if args.task_runner is not None and args.task_runner.strip().lower() not in TASK_RUNNERS:
-        raise ConfigError(f"unknown task runner {args.task_runner!r}; known: {', '.join(TASK_RUNNERS)}")
-    if args.scheduler and args.task_runner and args.task_runner.strip().lower() == "thread":
-        raise ConfigError("--scheduler needs --task-runner dask or ray")
+        check_options(args.task_runner, args.scheduler, args.workers)
     run_id = None
     if args.resume is not None:
         from curriculum.steps import resumable_run
@@ -81,10 +78,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     execution = config.execution  # a missing extra or an unreachable scheduler fails here, in one line
     make_task_runner(execution.task_runner, execution.scheduler, execution.workers)
-    if any(getattr(e, "api_key_secret", None) for e in (config.learner, getattr(config.teacher, "endpoint", None)) if e):
-        from flows.secrets import load_api_keys
+    from flows.secrets import load_api_keys
 
-        load_api_keys(config)  # before the endpoint checks below
+    load_api_keys(config)  # keys named by Prefect Secret blocks, before the endpoint checks below
     if config.learner.kind == "openai":
         from curriculum.learners import make_learner
 

@@ -126,11 +126,6 @@ class TeacherConfig(Strict):
     variant_share: float = Field(0.0, ge=0, le=1)  # ... turned into harder variants (numeric answers)
     k_samples: int = Field(3, ge=1)  # model samples that must re-derive a rewrite's gold answer
 
-    @field_validator("endpoint", mode="before")
-    @classmethod
-    def openai_kind(cls, value: object) -> object:
-        return {**value, "kind": "openai"} if isinstance(value, dict) else value
-
 
 TASK_RUNNERS = ("thread", "dask", "ray")
 

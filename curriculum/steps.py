@@ -18,7 +18,7 @@ from curriculum.frontier import Search, conclude, describe, update
 from curriculum.frontier import start as start_search
 from curriculum.learners import make_learner
 from curriculum.plan import PlanEntry, TierPlan
-from curriculum.policy import decide, plan_tier, state_from_decisions
+from curriculum.policy import DECISION_SCHEMA, decide, plan_tier, state_from_decisions
 from curriculum.shards import generate_tier
 from curriculum.skills import REGISTRY
 from curriculum.store import Store, new_run_id
@@ -254,8 +254,6 @@ def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.D
 
 def frontier_decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
     """Move each unfinished skill's frontier search on by this round's probe; one decision row per skill."""
-    from curriculum.policy import DECISION_SCHEMA
-
     store = Store(config.data_dir)
     scored = store.query(
         "SELECT skill, level, correct FROM evaluations WHERE run_id = ? AND tier = ? AND source <> 'real'", [run_id, tier]

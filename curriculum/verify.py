@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from curriculum.skills import REGISTRY
+from curriculum.skills.answers import clean
 
 SLICE_ROWS = 50_000  # rows per slice of gold checks handed to a task runner
 
@@ -32,8 +33,6 @@ def gold_checks(items: pl.DataFrame) -> list[bool]:
     sources = items["source"].to_list() if "source" in items.columns else [None] * items.height
     for skill_name, question, answer, params, source in zip(*cols, sources):
         if source == "real":  # a user's real item: its answer is the label, checked by exact match
-            from curriculum.skills.answers import clean
-
             append(bool(question and question.strip()) and answer is not None and clean(answer) != "")
             continue
         skill = REGISTRY.get(skill_name or "")

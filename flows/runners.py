@@ -69,21 +69,27 @@ def check_reachable(kind: str, address: str, timeout: float = CONNECT_TIMEOUT_S)
         ) from None
 
 
-def make_task_runner(kind: str, address: str | None = None, workers: int | None = None):
-    """A Prefect task runner by name; see the module docstring."""
+def check_options(kind: str, address: str | None = None, workers: int | None = None) -> str:
+    """The runner's normalised name, or one TaskRunnerError line for options that cannot go together."""
     name = (kind or "").strip().lower()
     if name not in RUNNERS:
         raise TaskRunnerError(f"unknown task runner {kind!r}; known: {', '.join(RUNNERS)}")
     if workers is not None and workers < 1:
         raise TaskRunnerError(f"workers must be >= 1, got {workers}")
+    if name == "thread" and address:
+        raise TaskRunnerError("--scheduler needs --task-runner dask or ray; the thread runner has no scheduler")
+    if address and workers is not None:
+        raise TaskRunnerError(f"workers applies to a local cluster; the cluster at {address} brings its own workers")
+    return name
+
+
+def make_task_runner(kind: str, address: str | None = None, workers: int | None = None):
+    """A Prefect task runner by name; see the module docstring."""
+    name = check_options(kind, address, workers)
     if name == "thread":
-        if address:
-            raise TaskRunnerError("--scheduler needs --task-runner dask or ray; the thread runner has no scheduler")
         from prefect.task_runners import ThreadPoolTaskRunner
 
         return ThreadPoolTaskRunner(max_workers=workers)
-    if address and workers is not None:
-        raise TaskRunnerError(f"workers applies to a local cluster; the cluster at {address} brings its own workers")
     if name == "dask":
         try:
             from prefect_dask import DaskTaskRunner

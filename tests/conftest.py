@@ -10,6 +10,19 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 import pytest
 
 from curriculum.config import RunConfig, parse_config
+from curriculum.plan import PlanEntry, TierPlan
+
+# a small tier of a maths and a logic skill whose every key is served by its first chunk
+SMALL_PLAN = TierPlan(
+    tier=1,
+    seed=3,
+    entries=(
+        PlanEntry("addition", 2, "train", 200),
+        PlanEntry("addition", 2, "eval", 30, "probe"),
+        PlanEntry("boolean_eval", 2, "train", 100),
+        PlanEntry("boolean_eval", 3, "eval", 30, "probe"),
+    ),
+)
 
 
 def tiny_config_dict(data_dir, **overrides) -> dict:

@@ -9,20 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curriculum.generate import chunk_seed, generate_items
-from curriculum.shards import generate_tier
 from curriculum.items import ITEM_SCHEMA, item_id, item_ids, split_of
-from curriculum.plan import PlanEntry, TierPlan
+from curriculum.shards import generate_tier
+from tests.conftest import SMALL_PLAN
 
-PLAN = TierPlan(
-    tier=1,
-    seed=3,
-    entries=(
-        PlanEntry("addition", 2, "train", 200),
-        PlanEntry("addition", 2, "eval", 30, "probe"),
-        PlanEntry("boolean_eval", 2, "train", 100),
-        PlanEntry("boolean_eval", 3, "eval", 30, "probe"),
-    ),
-)
+PLAN = SMALL_PLAN
 
 
 def test_item_id_ignores_whitespace_but_not_skill():

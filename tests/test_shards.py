@@ -24,17 +24,9 @@ from curriculum.shards import (
     plan_shards,
     tier_seed,
 )
+from tests.conftest import SMALL_PLAN
 
-SMALL = TierPlan(  # every key is served by its first chunk: equal to generate_items key by key
-    tier=1,
-    seed=3,
-    entries=(
-        PlanEntry("addition", 2, "train", 200),
-        PlanEntry("addition", 2, "eval", 30, "probe"),
-        PlanEntry("boolean_eval", 2, "train", 100),
-        PlanEntry("boolean_eval", 3, "eval", 30, "probe"),
-    ),
-)
+SMALL = SMALL_PLAN  # every key is served by its first chunk: equal to generate_items key by key
 HARD = TierPlan(  # a spent level (addition L1: 100 questions) and levels that share items (fractions)
     tier=2,
     seed=5,

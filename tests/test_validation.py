@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curriculum.shards import generate_tier
 from curriculum.plan import PlanEntry, TierPlan
+from curriculum.shards import generate_tier
 from curriculum.validation import validate_items
 
 PLAN = TierPlan(

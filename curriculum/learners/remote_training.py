@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,7 @@ def run_train_command(command: str, train_file: Path, model: str, tier: str, wor
     return model
 
 
-def fine_tune(config: Any, train_file: Path, model: str, seed: int, on_status: Callable[[str], None] | None = None) -> str:
+def fine_tune(config: Any, train_file: Path, model: str, seed: int) -> str:
     """Upload the file, create a fine-tuning job on `model`, wait for it; the fine-tuned model's name."""
     import openai
 
@@ -71,8 +70,6 @@ def fine_tune(config: Any, train_file: Path, model: str, seed: int, on_status: C
         job = client.fine_tuning.jobs.create(model=model, training_file=uploaded.id, seed=seed)
         deadline = time.monotonic() + config.fine_tune_timeout_s
         while job.status not in TERMINAL:
-            if on_status:
-                on_status(job.status)
             if time.monotonic() > deadline:
                 raise TrainingFailed(f"fine-tuning job {job.id} still {job.status} after {config.fine_tune_timeout_s:g} s")
             time.sleep(config.fine_tune_poll_s)
