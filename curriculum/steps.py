@@ -78,7 +78,6 @@ def next_plan(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> Ti
 
     In frontier mode a tier is one round of probes: `frontier.batch` fresh held-out items at the level
     each unfinished skill's search asks for."""
-    store = Store(config.data_dir)
     if config.run_mode == "frontier":
         entries = tuple(
             PlanEntry(skill, search.level, "eval", config.frontier.batch, "probe")
@@ -87,7 +86,7 @@ def next_plan(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> Ti
         )
         plan = TierPlan(tier, config.seed, entries)
     else:
-        state = state_from_decisions(config, store.latest_levels(run_id))
+        state = state_from_decisions(config, Store(config.data_dir).latest_levels(run_id))
         plan = plan_tier(config, state, tier)
     return TierPlan(plan.tier, plan.seed + 7_919 * (attempt - 1), plan.entries)
 

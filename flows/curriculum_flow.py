@@ -130,10 +130,11 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
     load_api_keys(config)  # keys named by Prefect Secret blocks (deployments), into this process only
     run_id = run_id if resume and run_id else steps.start_run(config, run_id)
     store = Store(config.data_dir)
-    print(f"run {run_id}: {config.tiers} tiers, skills {', '.join(s.name for s in config.skills)}")
+    search = config.run_mode == "frontier"
+    what = f"frontier search, up to {config.frontier.max_rounds} rounds" if search else f"{config.tiers} tiers"
+    print(f"run {run_id}: {what}, skills {', '.join(s.name for s in config.skills)}")
     try:
         with shard_runner(config.execution):
-            search = config.run_mode == "frontier"
             for tier in range(1, (config.frontier.max_rounds if search else config.tiers) + 1):
                 if search and steps.search_finished(config, run_id):
                     break
