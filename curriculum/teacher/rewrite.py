@@ -30,7 +30,7 @@ from curriculum.skills.base import Skill
 from curriculum.teacher.safe_math import numbers_in_text
 
 log = logging.getLogger(__name__)
-OneItem = Callable[[ChatSession, dict[str, Any]], Awaitable[tuple[dict[str, Any] | None, str]]]
+OneItem = Callable[[ChatSession, ChatClient, Skill, dict[str, Any]], Awaitable[tuple[dict[str, Any] | None, str]]]
 
 MAX_QUESTION_CHARS = 1_000
 REJECTION_SCHEMA = {"reason": pl.String, "count": pl.Int64}
@@ -147,12 +147,19 @@ def collect(results: list[tuple[dict[str, Any] | None, str]]) -> tuple[pl.DataFr
 
 
 def teach_each(
-    client: ChatClient, rows: list[dict[str, Any]], one: OneItem, what: str
+    client_cfg: OpenAIConfig | Mapping[str, Any], seed: int, items_frame: pl.DataFrame, one: OneItem, what: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`one(session, row)` for every row, within the client's concurrency bound: (accepted items, rejection counts)."""
+    """`one(session, client, skill, row)` for every source row whose skill is known, within the client's
+    concurrency bound: (accepted items, rejection counts)."""
+    client = ChatClient(client_cfg, seed)
+    rows = list(items_frame.iter_rows(named=True))
+
+    async def each(session: ChatSession, row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        skill = REGISTRY.get(row.get("skill") or "")
+        return (None, "unknown_skill") if skill is None else await one(session, client, skill, row)
 
     async def batch(session: ChatSession) -> list[tuple[dict[str, Any] | None, str]]:
-        return await gather_all(one(session, row) for row in rows)
+        return await gather_all(each(session, row) for row in rows)
 
     accepted, counts = collect(client.run(batch) if rows else [])
     log.info("%s: %d accepted of %d; rejected %s", what, accepted.height, len(rows), dict(counts))
@@ -179,14 +186,11 @@ def rewrite_as_word_problems(
     """(accepted items in the item schema, rejections as (reason, count)). See the module docstring."""
     if k_samples < 1:
         raise ValueError("k_samples must be >= 1: the agreement check is what vouches for a rewrite")
-    client = ChatClient(client_cfg, seed)
-    model = client.config.model
-    rows = list(items_frame.iter_rows(named=True))
 
-    async def one(session: ChatSession, row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-        skill = REGISTRY.get(row.get("skill") or "")
-        if skill is None:
-            return None, "unknown_skill"
+    async def one(
+        session: ChatSession, client: ChatClient, skill: Skill, row: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str]:
+        model = client.config.model
         if row.get("source") not in (None, "procedural"):
             return None, "not_procedural"
         source_q = row["question"]
@@ -220,4 +224,4 @@ def rewrite_as_word_problems(
         }
         return llm_item(row, text, row["answer"], params, model, row["level"], "rewrite@1"), "accepted"
 
-    return teach_each(client, rows, one, "rewrites")
+    return teach_each(client_cfg, seed, items_frame, one, "rewrites")

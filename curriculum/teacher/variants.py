@@ -23,8 +23,8 @@ import polars as pl
 
 from curriculum.items import canonical_question
 from curriculum.learners.openai_chat import ChatClient, ChatSession, OpenAIConfig
-from curriculum.skills import REGISTRY
 from curriculum.skills.answers import parse_fraction
+from curriculum.skills.base import Skill
 from curriculum.teacher import safe_math
 from curriculum.teacher.rewrite import (
     MAX_QUESTION_CHARS,
@@ -88,14 +88,11 @@ def harder_variants(
     """
     if level_delta < 0:
         raise ValueError("level_delta must be >= 0")
-    client = ChatClient(client_cfg, seed)
-    model = client.config.model
-    rows = list(items_frame.iter_rows(named=True))
 
-    async def one(session: ChatSession, row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-        skill = REGISTRY.get(row.get("skill") or "")
-        if skill is None:
-            return None, "unknown_skill"
+    async def one(
+        session: ChatSession, client: ChatClient, skill: Skill, row: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str]:
+        model = client.config.model
         if parse_fraction(str(row.get("answer") or "")) is None:
             return None, "not_numeric"
         reply = await session.complete(
@@ -142,4 +139,4 @@ def harder_variants(
         level = int(row["level"]) + level_delta
         return llm_item(row, question, answer, params, model, level, "variant@1"), "accepted"
 
-    return teach_each(client, rows, one, "variants")
+    return teach_each(client_cfg, seed, items_frame, one, "variants")
