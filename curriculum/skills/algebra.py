@@ -180,6 +180,66 @@ def verify_linear_equation(item: Mapping[str, Any], answer: str) -> bool:
     return got == int(gold)
 
 
+# solver: the question text alone, exact Python ints. The generator picks x first and builds the text around
+# it; the solver collects each side's slope and intercept and divides.
+
+_LIN_T = r"(?:\d*x|\d+(?:\(x [+-] \d+\))?)"
+_LIN_SIDE = rf"-?{_LIN_T}(?: [+-] {_LIN_T})*"
+_EQUATION_Q = re.compile(rf"Solve for x: ({_LIN_SIDE}) = ({_LIN_SIDE})\. Give the integer value of x\.")
+
+
+def _slope_intercept(side: str) -> tuple[int, int]:
+    """A side already matched by _LIN_SIDE -> (slope, intercept): 'x - 3(x + 2) + 4' -> (-2, -2)."""
+    toks = side.replace("(x + ", "(x+").replace("(x - ", "(x-").split(" ")
+    slope = const = 0
+    neg = False
+    for i, tok in enumerate(toks):
+        if i & 1:
+            neg = tok == "-"
+            continue
+        last = tok[-1]
+        if last == "x":
+            c = tok[:-1]
+            v = 1 if c == "" else -1 if c == "-" else int(c)
+            slope += -v if neg else v
+        elif last == ")":
+            k, inner = tok[:-1].split("(x")
+            k = -int(k) if neg else int(k)
+            slope += k
+            const += k * int(inner)
+        else:
+            const += -int(tok) if neg else int(tok)
+    return slope, const
+
+
+def solve_linear_equation(item: Mapping[str, Any]) -> str:
+    """a*x + b = c*x + d  ->  x = (d - b) / (a - c), which must be a whole number."""
+    m = _EQUATION_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a linear_equation question: {item['question']!r}")
+    a, b = _slope_intercept(m[1])
+    c, d = _slope_intercept(m[2])
+    if a == c:
+        raise ValueError("the equation has no unique solution")
+    x, rem = divmod(d - b, a - c)
+    if rem:
+        raise ValueError("the solution is not an integer")
+    return str(x)
+
+
+register(
+    Skill(
+        name="linear_equation",
+        domain="maths",
+        description="Solve a linear equation in x with an integer solution; more terms and brackets with level.",
+        params=linear_equation_params,
+        generate_batch=generate_linear_equation,
+        verify=verify_linear_equation,
+        solve=solve_linear_equation,
+    )
+)
+
+
 # --------------------------------------------------------------------------------------------------
 # linear_system
 
@@ -285,6 +345,102 @@ def verify_linear_system(item: Mapping[str, Any], answer: str) -> bool:
         return _parse_assignments(answer) == want
     values = parse_int_list(answer)
     return values is not None and values == list(want.values())
+
+
+# solver: the question text alone, exact Python ints: eliminate fraction-free (Bareiss) and back-substitute
+# (the generator picks the solution vector first and multiplies it out).
+
+_SYS_T = r"\d*[a-z]\w*"
+_SYS_EQ = rf"-?{_SYS_T}(?: [+-] {_SYS_T})* = -?\d+"
+_SYSTEM_Q = re.compile(
+    rf"Solve the system ({_SYS_EQ}(?:; {_SYS_EQ})*)\. Answer in the form ([a-z]\w* = \.\.\.(?:, [a-z]\w* = \.\.\.)*)"
+)
+_DIGITS = "-0123456789"
+
+
+def _integer_solution(rows: list[list[int]]) -> list[int]:
+    """Augmented integer rows [A | b] -> the unique integer x with A x = b: fraction-free (Bareiss)
+    elimination to an upper triangle, then back-substitution with exact divisions."""
+    n = len(rows)
+    m = [list(r) for r in rows]
+    prev = 1
+    for c in range(n):
+        if m[c][c] == 0:
+            swap = next((r for r in range(c + 1, n) if m[r][c] != 0), None)
+            if swap is None:
+                raise ValueError("the system has no unique solution")
+            m[c], m[swap] = m[swap], m[c]
+        pivot, row_c = m[c][c], m[c]
+        for r in range(c + 1, n):
+            row, f = m[r], m[r][c]
+            for j in range(c + 1, n + 1):
+                row[j] = (row[j] * pivot - f * row_c[j]) // prev
+            row[c] = 0
+        prev = pivot
+    x = [0] * n
+    for c in range(n - 1, -1, -1):
+        row = m[c]
+        v, rem = divmod(row[n] - sum(row[j] * x[j] for j in range(c + 1, n)), row[c])
+        if rem:
+            raise ValueError("the solution is not all integers")
+        x[c] = v
+    return x
+
+
+def solve_linear_system(item: Mapping[str, Any]) -> str:
+    """Rows of integer coefficients from the equation text (a variable left out has coefficient 0), solved
+    exactly; the unknowns are named, and answered, in the order the question's answer form lists them."""
+    m = _SYSTEM_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a linear_system question: {item['question']!r}")
+    names = [part[:-6] for part in m[2].split(", ")]
+    col = {name: j for j, name in enumerate(names)}
+    k = len(names)
+    eqs = m[1].split("; ")
+    if len(col) != k or len(eqs) != k:
+        raise ValueError("the system is not square")
+    rows = []
+    for eq in eqs:
+        left, right = eq.split(" = ")
+        row = [0] * (k + 1)
+        row[k] = int(right)
+        neg = False
+        for i, tok in enumerate(left.split(" ")):
+            if i & 1:
+                neg = tok == "-"
+                continue
+            name = tok.lstrip(_DIGITS)
+            c = tok[: len(tok) - len(name)]
+            j = col.get(name)
+            if j is None or row[j]:
+                raise ValueError(f"unknown or repeated variable {name!r} in {eq!r}")
+            v = 1 if c == "" else -1 if c == "-" else int(c)
+            row[j] = -v if neg else v
+        rows.append(row)
+    if k == 2:  # Cramer's rule, the same exact arithmetic unrolled
+        (a, b, e), (c, d, f) = rows
+        det = a * d - b * c
+        if det == 0:
+            raise ValueError("the system has no unique solution")
+        x, rx = divmod(e * d - b * f, det)
+        y, ry = divmod(a * f - e * c, det)
+        if rx or ry:
+            raise ValueError("the solution is not all integers")
+        return f"{names[0]} = {x}, {names[1]} = {y}"
+    return ", ".join(f"{name} = {v}" for name, v in zip(names, _integer_solution(rows)))
+
+
+register(
+    Skill(
+        name="linear_system",
+        domain="maths",
+        description="Solve an n x n integer linear system with a unique integer solution; answer 'x = 3, y = -2'.",
+        params=linear_system_params,
+        generate_batch=generate_linear_system,
+        verify=verify_linear_system,
+        solve=solve_linear_system,
+    )
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,136 +562,9 @@ def verify_polynomial(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and sorted(got) == sorted(want)
 
 
-# --------------------------------------------------------------------------------------------------
-# solvers: the question text alone, exact Python ints. The generators pick the solution first (x, the
-# solution vector, the roots) and build the text around it; the solvers go the other way: collect each
-# side's slope and intercept and divide, eliminate fraction-free (Bareiss) and back-substitute, search the
-# integer divisors of the constant term and divide every root out (its multiplicity proven exactly), solving
-# the last quadratic factor by an exact integer square root.
-
-_LIN_T = r"(?:\d*x|\d+(?:\(x [+-] \d+\))?)"
-_LIN_SIDE = rf"-?{_LIN_T}(?: [+-] {_LIN_T})*"
-_EQUATION_Q = re.compile(rf"Solve for x: ({_LIN_SIDE}) = ({_LIN_SIDE})\. Give the integer value of x\.")
-
-
-def _slope_intercept(side: str) -> tuple[int, int]:
-    """A side already matched by _LIN_SIDE -> (slope, intercept): 'x - 3(x + 2) + 4' -> (-2, -2)."""
-    toks = side.replace("(x + ", "(x+").replace("(x - ", "(x-").split(" ")
-    slope = const = 0
-    neg = False
-    for i, tok in enumerate(toks):
-        if i & 1:
-            neg = tok == "-"
-            continue
-        last = tok[-1]
-        if last == "x":
-            c = tok[:-1]
-            v = 1 if c == "" else -1 if c == "-" else int(c)
-            slope += -v if neg else v
-        elif last == ")":
-            k, inner = tok[:-1].split("(x")
-            k = -int(k) if neg else int(k)
-            slope += k
-            const += k * int(inner)
-        else:
-            const += -int(tok) if neg else int(tok)
-    return slope, const
-
-
-def solve_linear_equation(item: Mapping[str, Any]) -> str:
-    """a*x + b = c*x + d  ->  x = (d - b) / (a - c), which must be a whole number."""
-    m = _EQUATION_Q.fullmatch(item["question"])
-    if m is None:
-        raise ValueError(f"not a linear_equation question: {item['question']!r}")
-    a, b = _slope_intercept(m[1])
-    c, d = _slope_intercept(m[2])
-    if a == c:
-        raise ValueError("the equation has no unique solution")
-    x, rem = divmod(d - b, a - c)
-    if rem:
-        raise ValueError("the solution is not an integer")
-    return str(x)
-
-
-_SYS_T = r"\d*[a-z]\w*"
-_SYS_EQ = rf"-?{_SYS_T}(?: [+-] {_SYS_T})* = -?\d+"
-_SYSTEM_Q = re.compile(
-    rf"Solve the system ({_SYS_EQ}(?:; {_SYS_EQ})*)\. Answer in the form ([a-z]\w* = \.\.\.(?:, [a-z]\w* = \.\.\.)*)"
-)
-_DIGITS = "-0123456789"
-
-
-def _integer_solution(rows: list[list[int]]) -> list[int]:
-    """Augmented integer rows [A | b] -> the unique integer x with A x = b: fraction-free (Bareiss)
-    elimination to an upper triangle, then back-substitution with exact divisions."""
-    n = len(rows)
-    m = [list(r) for r in rows]
-    prev = 1
-    for c in range(n):
-        if m[c][c] == 0:
-            swap = next((r for r in range(c + 1, n) if m[r][c] != 0), None)
-            if swap is None:
-                raise ValueError("the system has no unique solution")
-            m[c], m[swap] = m[swap], m[c]
-        pivot, row_c = m[c][c], m[c]
-        for r in range(c + 1, n):
-            row, f = m[r], m[r][c]
-            for j in range(c + 1, n + 1):
-                row[j] = (row[j] * pivot - f * row_c[j]) // prev
-            row[c] = 0
-        prev = pivot
-    x = [0] * n
-    for c in range(n - 1, -1, -1):
-        row = m[c]
-        v, rem = divmod(row[n] - sum(row[j] * x[j] for j in range(c + 1, n)), row[c])
-        if rem:
-            raise ValueError("the solution is not all integers")
-        x[c] = v
-    return x
-
-
-def solve_linear_system(item: Mapping[str, Any]) -> str:
-    """Rows of integer coefficients from the equation text (a variable left out has coefficient 0), solved
-    exactly; the unknowns are named, and answered, in the order the question's answer form lists them."""
-    m = _SYSTEM_Q.fullmatch(item["question"])
-    if m is None:
-        raise ValueError(f"not a linear_system question: {item['question']!r}")
-    names = [part[:-6] for part in m[2].split(", ")]
-    col = {name: j for j, name in enumerate(names)}
-    k = len(names)
-    eqs = m[1].split("; ")
-    if len(col) != k or len(eqs) != k:
-        raise ValueError("the system is not square")
-    rows = []
-    for eq in eqs:
-        left, right = eq.split(" = ")
-        row = [0] * (k + 1)
-        row[k] = int(right)
-        neg = False
-        for i, tok in enumerate(left.split(" ")):
-            if i & 1:
-                neg = tok == "-"
-                continue
-            name = tok.lstrip(_DIGITS)
-            c = tok[: len(tok) - len(name)]
-            j = col.get(name)
-            if j is None or row[j]:
-                raise ValueError(f"unknown or repeated variable {name!r} in {eq!r}")
-            v = 1 if c == "" else -1 if c == "-" else int(c)
-            row[j] = -v if neg else v
-        rows.append(row)
-    if k == 2:  # Cramer's rule, the same exact arithmetic unrolled
-        (a, b, e), (c, d, f) = rows
-        det = a * d - b * c
-        if det == 0:
-            raise ValueError("the system has no unique solution")
-        x, rx = divmod(e * d - b * f, det)
-        y, ry = divmod(a * f - e * c, det)
-        if rx or ry:
-            raise ValueError("the solution is not all integers")
-        return f"{names[0]} = {x}, {names[1]} = {y}"
-    return ", ".join(f"{name} = {v}" for name, v in zip(names, _integer_solution(rows)))
-
+# solver: the question text alone, exact Python ints. The generator picks the roots first and multiplies
+# them out; the solver searches the integer divisors of the constant term and divides every root out (its
+# multiplicity proven exactly), solving the last quadratic factor by an exact integer square root.
 
 _POLY_T = r"(?:\d*x(?:\^\d+)?|\d+)"
 _POLY = rf"-?{_POLY_T}(?: [+-] {_POLY_T})*"
@@ -642,28 +671,6 @@ def solve_polynomial(item: Mapping[str, Any]) -> str:
     raise ValueError(f"not a polynomial question: {question!r}")
 
 
-register(
-    Skill(
-        name="linear_equation",
-        domain="maths",
-        description="Solve a linear equation in x with an integer solution; more terms and brackets with level.",
-        params=linear_equation_params,
-        generate_batch=generate_linear_equation,
-        verify=verify_linear_equation,
-        solve=solve_linear_equation,
-    )
-)
-register(
-    Skill(
-        name="linear_system",
-        domain="maths",
-        description="Solve an n x n integer linear system with a unique integer solution; answer 'x = 3, y = -2'.",
-        params=linear_system_params,
-        generate_batch=generate_linear_system,
-        verify=verify_linear_system,
-        solve=solve_linear_system,
-    )
-)
 register(
     Skill(
         name="polynomial",

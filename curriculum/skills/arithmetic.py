@@ -25,18 +25,6 @@ def _exact_digits(rng: np.random.Generator, digits: int, n: int) -> np.ndarray |
     return uniform_ints(rng, 10 ** (digits - 1) if digits > 1 else 2, 10**digits, n)
 
 
-# ---------------------------------------------------------------- addition
-
-
-class AdditionParams(BaseModel, frozen=True):
-    digits: int  # operand length: 1..digits digits, at least one operand with exactly `digits`
-    terms: int
-
-
-def addition_params(level: int) -> AdditionParams:
-    return AdditionParams(digits=level, terms=2 + (level - 1) // 4)
-
-
 def _operand_array(rng: np.random.Generator, digits: int, terms: int, n: int) -> np.ndarray:
     """(terms, n) int64 for digits <= 18; the first operand always has exactly `digits` digits."""
     hi = 10**digits
@@ -64,6 +52,25 @@ def _operands(rng: np.random.Generator, digits: int, terms: int, n: int) -> list
     return out
 
 
+def _operands_of(item: Mapping[str, Any], sep: str) -> list[int]:
+    question = item["question"]
+    if not question.endswith(" ="):
+        raise ValueError(f"not an arithmetic question: {question!r}")
+    return [int(t) for t in question[:-2].split(sep)]
+
+
+# ---------------------------------------------------------------- addition
+
+
+class AdditionParams(BaseModel, frozen=True):
+    digits: int  # operand length: 1..digits digits, at least one operand with exactly `digits`
+    terms: int
+
+
+def addition_params(level: int) -> AdditionParams:
+    return AdditionParams(digits=level, terms=2 + (level - 1) // 4)
+
+
 def generate_addition(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = addition_params(level)
     if p.digits <= 17:  # terms * 10**17 stays inside int64
@@ -78,6 +85,23 @@ def generate_addition(rng: np.random.Generator, level: int, n: int) -> Batch:
     else:
         questions = [f"{' + '.join(map(str, xs))} =" for xs in zip(*cols)]
     return Batch(questions, answers)
+
+
+def solve_addition(item: Mapping[str, Any]) -> str:
+    return str(sum(_operands_of(item, " + ")))
+
+
+register(
+    Skill(
+        name="addition",
+        domain="maths",
+        description="Add `terms` integers of up to `digits` digits.",
+        params=addition_params,
+        generate_batch=generate_addition,
+        verify=verify_int_or_gold,
+        solve=solve_addition,
+    )
+)
 
 
 # ---------------------------------------------------------------- subtraction
@@ -108,6 +132,25 @@ def generate_subtraction(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+def solve_subtraction(item: Mapping[str, Any]) -> str:
+    first, *rest = _operands_of(item, " - ")
+    return str(first - sum(rest))
+
+
+register(
+    Skill(
+        name="subtraction",
+        domain="maths",
+        description="Subtract `terms - 1` integers of up to `digits` digits from a `digits`-digit one; "
+        "results may be negative.",
+        params=subtraction_params,
+        generate_batch=generate_subtraction,
+        verify=verify_int_or_gold,
+        solve=solve_subtraction,
+    )
+)
+
+
 # ---------------------------------------------------------------- multiplication
 
 
@@ -133,6 +176,24 @@ def generate_multiplication(rng: np.random.Generator, level: int, n: int) -> Bat
         products = [x * y for x, y in zip(a, b)]
     questions = [f"{x} * {y} =" for x, y in zip(a, b)]
     return Batch(questions, list(map(str, products)))
+
+
+def solve_multiplication(item: Mapping[str, Any]) -> str:
+    a, b = _operands_of(item, " * ")
+    return str(a * b)
+
+
+register(
+    Skill(
+        name="multiplication",
+        domain="maths",
+        description="Multiply a `digits_a`-digit integer by a `digits_b`-digit one.",
+        params=multiplication_params,
+        generate_batch=generate_multiplication,
+        verify=verify_int_or_gold,
+        solve=solve_multiplication,
+    )
+)
 
 
 # ---------------------------------------------------------------- expressions
@@ -254,75 +315,7 @@ def generate_expression(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions.tolist(), answers.tolist())
 
 
-# ---------------------------------------------------------------- division with remainder
-
-_QR = re.compile(
-    r"(?:(?:q|quotient)\s*(?:=|:|is)?\s*)?\+?(\d+)\s*[,;]?\s*(?:with\s+)?(?:a\s+)?"
-    r"(?:r|rem|remainder)\s*(?:=|:|is|of)?\s*\+?(\d+)"
-)
-
-
-class DivisionParams(BaseModel, frozen=True):
-    dividend_digits: int  # exact digit counts (a one-digit divisor is 2..9)
-    divisor_digits: int
-
-
-def division_params(level: int) -> DivisionParams:
-    return DivisionParams(dividend_digits=level + 1, divisor_digits=1 + (level - 1) // 2)
-
-
-def _parse_quotient_remainder(text: str) -> tuple[int, int] | None:
-    """'12 r 3', '12 R3', '12 remainder 3', 'q=12, r=3', 'quotient 12, remainder 3' -> (12, 3)."""
-    m = _QR.fullmatch(clean(text))
-    return (int(m[1]), int(m[2])) if m else None
-
-
-def verify_division(item: Mapping[str, Any], answer: str) -> bool:
-    gold = item["answer"]
-    if answer == gold:
-        return True
-    got = _parse_quotient_remainder(answer)
-    return got is not None and got == _parse_quotient_remainder(gold)
-
-
-def generate_division(rng: np.random.Generator, level: int, n: int) -> Batch:
-    p = division_params(level)
-    a = _exact_digits(rng, p.dividend_digits, n)
-    b = _exact_digits(rng, p.divisor_digits, n)
-    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-        q, rem = np.divmod(a, b)
-        a, b, q, rem = a.tolist(), b.tolist(), q.tolist(), rem.tolist()
-    else:
-        a, b = as_list(a), as_list(b)
-        q, rem = [x // y for x, y in zip(a, b)], [x % y for x, y in zip(a, b)]
-    questions = [f"Divide {x} by {y}. Answer as '<quotient> r <remainder>'." for x, y in zip(a, b)]
-    answers = [f"{x} r {y}" for x, y in zip(q, rem)]
-    return Batch(questions, answers)
-
-
-# ---------------------------------------------------------------- solvers: the question text alone, Python ints
-
-
-def _operands_of(item: Mapping[str, Any], sep: str) -> list[int]:
-    question = item["question"]
-    if not question.endswith(" ="):
-        raise ValueError(f"not an arithmetic question: {question!r}")
-    return [int(t) for t in question[:-2].split(sep)]
-
-
-def solve_addition(item: Mapping[str, Any]) -> str:
-    return str(sum(_operands_of(item, " + ")))
-
-
-def solve_subtraction(item: Mapping[str, Any]) -> str:
-    first, *rest = _operands_of(item, " - ")
-    return str(first - sum(rest))
-
-
-def solve_multiplication(item: Mapping[str, Any]) -> str:
-    a, b = _operands_of(item, " * ")
-    return str(a * b)
-
+# solver: the question text alone, Python ints, read left to right with one pending product per bracket level
 
 _TOKEN = re.compile(r"\d+|\S")
 
@@ -372,53 +365,6 @@ def solve_expression(item: Mapping[str, Any]) -> str:
     return str(evaluate_expression(question[:-2]))
 
 
-_DIVIDE = re.compile(r"Divide (\d+) by (\d+)\. Answer as '<quotient> r <remainder>'\.")
-
-
-def solve_division(item: Mapping[str, Any]) -> str:
-    m = _DIVIDE.fullmatch(item["question"])
-    if not m:
-        raise ValueError(f"not a division question: {item['question']!r}")
-    q, r = divmod(int(m[1]), int(m[2]))
-    return f"{q} r {r}"
-
-
-# ---------------------------------------------------------------- registry
-
-register(
-    Skill(
-        name="addition",
-        domain="maths",
-        description="Add `terms` integers of up to `digits` digits.",
-        params=addition_params,
-        generate_batch=generate_addition,
-        verify=verify_int_or_gold,
-        solve=solve_addition,
-    )
-)
-register(
-    Skill(
-        name="subtraction",
-        domain="maths",
-        description="Subtract `terms - 1` integers of up to `digits` digits from a `digits`-digit one; "
-        "results may be negative.",
-        params=subtraction_params,
-        generate_batch=generate_subtraction,
-        verify=verify_int_or_gold,
-        solve=solve_subtraction,
-    )
-)
-register(
-    Skill(
-        name="multiplication",
-        domain="maths",
-        description="Multiply a `digits_a`-digit integer by a `digits_b`-digit one.",
-        params=multiplication_params,
-        generate_batch=generate_multiplication,
-        verify=verify_int_or_gold,
-        solve=solve_multiplication,
-    )
-)
 register(
     Skill(
         name="expression",
@@ -430,6 +376,65 @@ register(
         solve=solve_expression,
     )
 )
+
+
+# ---------------------------------------------------------------- division with remainder
+
+_QR = re.compile(
+    r"(?:(?:q|quotient)\s*(?:=|:|is)?\s*)?\+?(\d+)\s*[,;]?\s*(?:with\s+)?(?:a\s+)?"
+    r"(?:r|rem|remainder)\s*(?:=|:|is|of)?\s*\+?(\d+)"
+)
+
+
+class DivisionParams(BaseModel, frozen=True):
+    dividend_digits: int  # exact digit counts (a one-digit divisor is 2..9)
+    divisor_digits: int
+
+
+def division_params(level: int) -> DivisionParams:
+    return DivisionParams(dividend_digits=level + 1, divisor_digits=1 + (level - 1) // 2)
+
+
+def generate_division(rng: np.random.Generator, level: int, n: int) -> Batch:
+    p = division_params(level)
+    a = _exact_digits(rng, p.dividend_digits, n)
+    b = _exact_digits(rng, p.divisor_digits, n)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        q, rem = np.divmod(a, b)
+        a, b, q, rem = a.tolist(), b.tolist(), q.tolist(), rem.tolist()
+    else:
+        a, b = as_list(a), as_list(b)
+        q, rem = [x // y for x, y in zip(a, b)], [x % y for x, y in zip(a, b)]
+    questions = [f"Divide {x} by {y}. Answer as '<quotient> r <remainder>'." for x, y in zip(a, b)]
+    answers = [f"{x} r {y}" for x, y in zip(q, rem)]
+    return Batch(questions, answers)
+
+
+def _parse_quotient_remainder(text: str) -> tuple[int, int] | None:
+    """'12 r 3', '12 R3', '12 remainder 3', 'q=12, r=3', 'quotient 12, remainder 3' -> (12, 3)."""
+    m = _QR.fullmatch(clean(text))
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def verify_division(item: Mapping[str, Any], answer: str) -> bool:
+    gold = item["answer"]
+    if answer == gold:
+        return True
+    got = _parse_quotient_remainder(answer)
+    return got is not None and got == _parse_quotient_remainder(gold)
+
+
+_DIVIDE = re.compile(r"Divide (\d+) by (\d+)\. Answer as '<quotient> r <remainder>'\.")
+
+
+def solve_division(item: Mapping[str, Any]) -> str:
+    m = _DIVIDE.fullmatch(item["question"])
+    if not m:
+        raise ValueError(f"not a division question: {item['question']!r}")
+    q, r = divmod(int(m[1]), int(m[2]))
+    return f"{q} r {r}"
+
+
 register(
     Skill(
         name="division_remainder",

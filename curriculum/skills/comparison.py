@@ -41,14 +41,14 @@ def generate_comparison(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+def verify_comparison(item, answer: str) -> bool:
+    return verify_int(item, answer)
+
+
 def solve_comparison(item) -> str:
     body = item["question"].removeprefix("Which is larger:").rstrip("?")
     x, y = (int(t) for t in body.split(" or "))
     return str(max(x, y))
-
-
-def verify_comparison(item, answer: str) -> bool:
-    return verify_int(item, answer)
 
 
 register(

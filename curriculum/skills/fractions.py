@@ -20,6 +20,7 @@ from curriculum.skills.base import Batch, Skill, register
 
 _SAFE = 2**62
 _INT64_MAX_BOUND = 10**9  # knob ceiling that keeps every product below in int64 (reached only at absurd levels)
+_gcd = math.gcd
 
 # --------------------------------------------------------------------------------------------------
 # shared helpers
@@ -114,6 +115,36 @@ def verify_simplify(item: Mapping[str, Any], answer: str) -> bool:
     return (num * want[1] == want[0] * den) and math.gcd(num, den) == 1
 
 
+# solver: the question text alone, exact Python ints (the generator scales a drawn reduced fraction)
+
+_SIMPLIFY_Q = re.compile(r"Simplify (-?\d+)/(\d+) to lowest terms\. Give the answer as a fraction a/b\.")
+
+
+def solve_simplify(item: Mapping[str, Any]) -> str:
+    """Divide out the gcd of the numerator and denominator the question shows."""
+    m = _SIMPLIFY_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a fraction_simplify question: {item['question']!r}")
+    num, den = int(m[1]), int(m[2])
+    if den == 0:
+        raise ValueError("zero denominator")
+    g = _gcd(num, den)
+    return f"{num // g}/{den // g}"
+
+
+register(
+    Skill(
+        name="fraction_simplify",
+        domain="maths",
+        description="Reduce a (possibly negative) fraction to lowest terms.",
+        params=simplify_params,
+        generate_batch=generate_simplify,
+        verify=verify_simplify,
+        solve=solve_simplify,
+    )
+)
+
+
 # --------------------------------------------------------------------------------------------------
 # fraction_add
 
@@ -186,6 +217,48 @@ def verify_add(item: Mapping[str, Any], answer: str) -> bool:
         s = s[:-1]
     got = parse_fraction(s)
     return got is not None and got == Fraction(gold)
+
+
+# solver: the question text alone, exact Python ints over one common denominator (the generator runs a numpy
+# running sum reduced at every step)
+
+_ADD_Q = re.compile(
+    r"Compute (-?\d+/\d+(?: [+-] \d+/\d+)*)\. "
+    r"Give the answer in lowest terms as a/b, or as an integer if it is whole\."
+)
+
+
+def solve_add(item: Mapping[str, Any]) -> str:
+    """Sum over the common denominator (the product of all shown ones), reduced once at the end."""
+    m = _ADD_Q.fullmatch(item["question"])
+    if m is None:
+        raise ValueError(f"not a fraction_add question: {item['question']!r}")
+    tokens = m[1].split(" ")
+    first, den = tokens[0].split("/")
+    num, den = int(first), int(den)
+    for i in range(1, len(tokens), 2):
+        a, b = tokens[i + 1].split("/")
+        a, b = int(a), int(b)
+        num = num * b - a * den if tokens[i] == "-" else num * b + a * den
+        den *= b
+    if den == 0:
+        raise ValueError("zero denominator")
+    g = _gcd(num, den)
+    num, den = num // g, den // g
+    return str(num) if den == 1 else f"{num}/{den}"
+
+
+register(
+    Skill(
+        name="fraction_add",
+        domain="maths",
+        description="Add and subtract `terms` fractions; the answer in lowest terms (equivalent forms accepted).",
+        params=add_params,
+        generate_batch=generate_add,
+        verify=verify_add,
+        solve=solve_add,
+    )
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -298,52 +371,12 @@ def verify_compare(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and got == (left if gold == ">" else right)
 
 
-# --------------------------------------------------------------------------------------------------
-# solvers: the question text alone, exact Python ints (the generators scale a drawn reduced fraction, run
-# a numpy running sum reduced at every step, and swap pairs to match a drawn answer)
+# solver: the question text alone, by cross-multiplying (the generator swaps pairs to match a drawn answer)
 
-_SIMPLIFY_Q = re.compile(r"Simplify (-?\d+)/(\d+) to lowest terms\. Give the answer as a fraction a/b\.")
-_ADD_Q = re.compile(
-    r"Compute (-?\d+/\d+(?: [+-] \d+/\d+)*)\. "
-    r"Give the answer in lowest terms as a/b, or as an integer if it is whole\."
-)
 _COMPARE_FULL = re.compile(
     r"Compare (-?\d+)/(\d+) and (-?\d+)/(\d+)\. Answer <, > or = "
     r"\(the sign that makes '\1/\2 \? \3/\4' true\)\."
 )
-_gcd = math.gcd
-
-
-def solve_simplify(item: Mapping[str, Any]) -> str:
-    """Divide out the gcd of the numerator and denominator the question shows."""
-    m = _SIMPLIFY_Q.fullmatch(item["question"])
-    if m is None:
-        raise ValueError(f"not a fraction_simplify question: {item['question']!r}")
-    num, den = int(m[1]), int(m[2])
-    if den == 0:
-        raise ValueError("zero denominator")
-    g = _gcd(num, den)
-    return f"{num // g}/{den // g}"
-
-
-def solve_add(item: Mapping[str, Any]) -> str:
-    """Sum over the common denominator (the product of all shown ones), reduced once at the end."""
-    m = _ADD_Q.fullmatch(item["question"])
-    if m is None:
-        raise ValueError(f"not a fraction_add question: {item['question']!r}")
-    tokens = m[1].split(" ")
-    first, den = tokens[0].split("/")
-    num, den = int(first), int(den)
-    for i in range(1, len(tokens), 2):
-        a, b = tokens[i + 1].split("/")
-        a, b = int(a), int(b)
-        num = num * b - a * den if tokens[i] == "-" else num * b + a * den
-        den *= b
-    if den == 0:
-        raise ValueError("zero denominator")
-    g = _gcd(num, den)
-    num, den = num // g, den // g
-    return str(num) if den == 1 else f"{num}/{den}"
 
 
 def solve_compare(item: Mapping[str, Any]) -> str:
@@ -358,28 +391,6 @@ def solve_compare(item: Mapping[str, Any]) -> str:
     return "<" if diff < 0 else ">" if diff > 0 else "="
 
 
-register(
-    Skill(
-        name="fraction_simplify",
-        domain="maths",
-        description="Reduce a (possibly negative) fraction to lowest terms.",
-        params=simplify_params,
-        generate_batch=generate_simplify,
-        verify=verify_simplify,
-        solve=solve_simplify,
-    )
-)
-register(
-    Skill(
-        name="fraction_add",
-        domain="maths",
-        description="Add and subtract `terms` fractions; the answer in lowest terms (equivalent forms accepted).",
-        params=add_params,
-        generate_batch=generate_add,
-        verify=verify_add,
-        solve=solve_add,
-    )
-)
 register(
     Skill(
         name="fraction_compare",

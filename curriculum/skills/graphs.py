@@ -115,6 +115,46 @@ def generate_reachability(rng: np.random.Generator, level: int, n: int) -> Batch
     return Batch(questions, answers)
 
 
+# solver: the question text alone, by depth-first search (the generator runs a breadth-first one)
+
+_R_TEXT = re.compile(
+    r"A directed graph has the edges ((?:[A-Z]+ -> [A-Z]+)(?:, [A-Z]+ -> [A-Z]+)*)\. Following edges only in "
+    r"their direction, can you reach ([A-Z]+) starting from ([A-Z]+)\? Answer Yes or No\."
+)
+
+
+def solve_reachability(item: Mapping[str, Any]) -> str:
+    m = _R_TEXT.fullmatch(str(item["question"]))
+    if m is None:
+        raise ValueError("not a reachability question")
+    adj: dict[str, list[str]] = {}
+    for edge in m.group(1).split(", "):
+        a, b = edge.split(" -> ")
+        adj.setdefault(a, []).append(b)
+    target, source = m.group(2), m.group(3)
+    stack, seen = [source], {source}
+    while stack:  # depth-first
+        u = stack.pop()
+        for v in adj.get(u, ()):
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return "Yes" if target in seen and target != source else "No"
+
+
+register(
+    Skill(
+        name="graph_reachability",
+        domain="logic",
+        description="Decide whether one node of a directed graph (edge list) can be reached from another.",
+        params=reachability_params,
+        generate_batch=generate_reachability,
+        verify=verify_bool,
+        solve=solve_reachability,
+    )
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # shortest path
 
@@ -188,37 +228,13 @@ def generate_shortest_path(rng: np.random.Generator, level: int, n: int) -> Batc
     return Batch(questions, answers)
 
 
-# ---------------------------------------------------------------------------------------------------
-# solvers: the question text alone, by methods other than the generator's (DFS, Bellman-Ford)
+# solver: the question text alone, by Bellman-Ford (the generator runs Dijkstra)
 
-_R_TEXT = re.compile(
-    r"A directed graph has the edges ((?:[A-Z]+ -> [A-Z]+)(?:, [A-Z]+ -> [A-Z]+)*)\. Following edges only in "
-    r"their direction, can you reach ([A-Z]+) starting from ([A-Z]+)\? Answer Yes or No\."
-)
 _SP_TEXT = re.compile(
     r"An undirected graph has the weighted edges ((?:[A-Z]+-[A-Z]+ \(\d+\))(?:, [A-Z]+-[A-Z]+ \(\d+\))*), "
     r"where the number in brackets is the edge's length\. What is the length of the shortest path from "
     r"([A-Z]+) to ([A-Z]+)\? Answer with an integer\."
 )
-
-
-def solve_reachability(item: Mapping[str, Any]) -> str:
-    m = _R_TEXT.fullmatch(str(item["question"]))
-    if m is None:
-        raise ValueError("not a reachability question")
-    adj: dict[str, list[str]] = {}
-    for edge in m.group(1).split(", "):
-        a, b = edge.split(" -> ")
-        adj.setdefault(a, []).append(b)
-    target, source = m.group(2), m.group(3)
-    stack, seen = [source], {source}
-    while stack:  # depth-first
-        u = stack.pop()
-        for v in adj.get(u, ()):
-            if v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return "Yes" if target in seen and target != source else "No"
 
 
 def solve_shortest_path(item: Mapping[str, Any]) -> str:
@@ -244,18 +260,6 @@ def solve_shortest_path(item: Mapping[str, Any]) -> str:
         raise ValueError("target unreachable")
     return str(dist[target])
 
-
-register(
-    Skill(
-        name="graph_reachability",
-        domain="logic",
-        description="Decide whether one node of a directed graph (edge list) can be reached from another.",
-        params=reachability_params,
-        generate_batch=generate_reachability,
-        verify=verify_bool,
-        solve=solve_reachability,
-    )
-)
 
 register(
     Skill(

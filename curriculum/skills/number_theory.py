@@ -81,6 +81,35 @@ def generate_modular(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, list(map(str, answers)))
 
 
+# solver: the question text alone, builtin pow and Python ints
+
+_POW_Q = re.compile(r"What is (\d+)\^(\d+) mod (\d+)\? Give a number from 0 to \d+\.")
+_OP_Q = re.compile(r"What is \((\d+) ([-+*]) (\d+)\) mod (\d+)\? Give a number from 0 to \d+\.")
+
+
+def solve_modular(item: Mapping[str, Any]) -> str:
+    question = item["question"]
+    if m := _POW_Q.fullmatch(question):
+        return str(pow(int(m[1]), int(m[2]), int(m[3])))
+    if m := _OP_Q.fullmatch(question):
+        a, b, mod = int(m[1]), int(m[3]), int(m[4])
+        return str((a + b if m[2] == "+" else a - b if m[2] == "-" else a * b) % mod)
+    raise ValueError(f"not a modular question: {question!r}")
+
+
+register(
+    Skill(
+        name="modular",
+        domain="maths",
+        description="a^e mod m, or (a + b), (a - b), (a * b) mod m, answered as the residue 0..m-1.",
+        params=modular_params,
+        generate_batch=generate_modular,
+        verify=verify_int_or_gold,
+        solve=solve_modular,
+    )
+)
+
+
 # ---------------------------------------------------------------- gcd and lcm
 
 
@@ -129,6 +158,32 @@ def generate_gcd_lcm(rng: np.random.Generator, level: int, n: int) -> Batch:
     )
     questions = [templates[k] % xs for k, xs in zip(kinds.tolist(), zip(*cols))]
     return Batch(questions, list(map(str, answers)))
+
+
+# solver: the question text alone, math.gcd / math.lcm over all the numbers at once
+
+_GCD_Q = re.compile(r"What is the (greatest common divisor|least common multiple) of ([\d, ]+ and \d+)\?")
+
+
+def solve_gcd_lcm(item: Mapping[str, Any]) -> str:
+    m = _GCD_Q.fullmatch(item["question"])
+    if not m:
+        raise ValueError(f"not a gcd/lcm question: {item['question']!r}")
+    nums = [int(t) for t in re.split(r", | and ", m[2])]
+    return str(math.gcd(*nums) if m[1].startswith("greatest") else math.lcm(*nums))
+
+
+register(
+    Skill(
+        name="gcd_lcm",
+        domain="maths",
+        description="Greatest common divisor or least common multiple of `count` numbers sharing a factor.",
+        params=gcd_lcm_params,
+        generate_batch=generate_gcd_lcm,
+        verify=verify_int_or_gold,
+        solve=solve_gcd_lcm,
+    )
+)
 
 
 # ---------------------------------------------------------------- primality
@@ -348,31 +403,10 @@ def verify_yes_no(item: Mapping[str, Any], answer: str) -> bool:
     return got is not None and got == _parse_yes_no(gold)
 
 
-# ---------------------------------------------------------------- solvers: the question text alone
+# solver: the question text alone, by trial division and deterministic Miller-Rabin on the number shown
 
-_POW_Q = re.compile(r"What is (\d+)\^(\d+) mod (\d+)\? Give a number from 0 to \d+\.")
-_OP_Q = re.compile(r"What is \((\d+) ([-+*]) (\d+)\) mod (\d+)\? Give a number from 0 to \d+\.")
-_GCD_Q = re.compile(r"What is the (greatest common divisor|least common multiple) of ([\d, ]+ and \d+)\?")
 _PRIME_Q = re.compile(r"Is (\d+) a prime number\? Answer yes or no\.")
 _EXTRA_BASES = tuple(q for q in _PRIMES_BELOW_1000 if 41 < q < 100)
-
-
-def solve_modular(item: Mapping[str, Any]) -> str:
-    question = item["question"]
-    if m := _POW_Q.fullmatch(question):
-        return str(pow(int(m[1]), int(m[2]), int(m[3])))
-    if m := _OP_Q.fullmatch(question):
-        a, b, mod = int(m[1]), int(m[3]), int(m[4])
-        return str((a + b if m[2] == "+" else a - b if m[2] == "-" else a * b) % mod)
-    raise ValueError(f"not a modular question: {question!r}")
-
-
-def solve_gcd_lcm(item: Mapping[str, Any]) -> str:
-    m = _GCD_Q.fullmatch(item["question"])
-    if not m:
-        raise ValueError(f"not a gcd/lcm question: {item['question']!r}")
-    nums = [int(t) for t in re.split(r", | and ", m[2])]
-    return str(math.gcd(*nums) if m[1].startswith("greatest") else math.lcm(*nums))
 
 
 def solve_primality(item: Mapping[str, Any]) -> str:
@@ -389,30 +423,6 @@ def solve_primality(item: Mapping[str, Any]) -> str:
     return "yes" if prime else "no"
 
 
-# ---------------------------------------------------------------- registry
-
-register(
-    Skill(
-        name="modular",
-        domain="maths",
-        description="a^e mod m, or (a + b), (a - b), (a * b) mod m, answered as the residue 0..m-1.",
-        params=modular_params,
-        generate_batch=generate_modular,
-        verify=verify_int_or_gold,
-        solve=solve_modular,
-    )
-)
-register(
-    Skill(
-        name="gcd_lcm",
-        domain="maths",
-        description="Greatest common divisor or least common multiple of `count` numbers sharing a factor.",
-        params=gcd_lcm_params,
-        generate_batch=generate_gcd_lcm,
-        verify=verify_int_or_gold,
-        solve=solve_gcd_lcm,
-    )
-)
 register(
     Skill(
         name="primality",

@@ -80,109 +80,12 @@ def _log2(level: int) -> int:
     return int(math.log2(level))
 
 
-# ---------------------------------------------------------------- entailment
-
-
-class EntailmentParams(BaseModel, frozen=True):
-    variables: int  # propositional variables p, q, r, ...
-    premises: int  # premises stated
-    max_ops: int  # binary connectives per premise: 0..max_ops
-
-
-def entailment_params(level: int) -> EntailmentParams:
-    return EntailmentParams(
-        variables=2 + _log2(level),
-        premises=2 + math.isqrt(level - 1),
-        max_ops=1 + int(0.75 * math.log2(level)),
-    )
-
-
-def generate_entailment(rng: np.random.Generator, level: int, n: int) -> Batch:
-    """Premises are jointly satisfiable (all true under a hidden assignment); answers balanced yes/no."""
-    p = entailment_params(level)
-    r = random.Random(int(rng.integers(2**63)))
-    masks, full = _var_masks(p.variables)
-    names = [_var_name(i) for i in range(p.variables)]
-    size = 1 << p.variables
-    want = [i % 2 == 0 for i in range(n)]
-    r.shuffle(want)
-    questions, answers = [], []
-    for target in want:
-        while True:
-            hidden = 1 << int(r.random() * size)
-            texts: list[str] = []
-            models = full
-            for _ in range(p.premises):
-                while True:  # mostly compound premises, each true under `hidden`, none repeated
-                    ops = 0 if r.random() < 0.2 else 1 + int(r.random() * p.max_ops)
-                    t, m, _ = _formula(r, ops, names, masks, full)
-                    if m & hidden and m != full and t not in texts:
-                        break
-                texts.append(t)
-                models &= m
-            conclusion = None
-            for _ in range(24):
-                t, m, _ = _formula(r, int(r.random() * (p.max_ops + 1)), names, masks, full)
-                if m == full or m == 0 or t in texts:
-                    continue
-                if (models & (full ^ m) == 0) == target:
-                    conclusion = t
-                    break
-            if conclusion is not None:
-                break
-        questions.append(
-            f"Premises: {'; '.join(texts)}. (`not` binds tightest.) Does the conclusion {conclusion} follow, "
-            "i.e. is it true under every truth assignment that makes all the premises true? Answer yes or no."
-        )
-        answers.append("yes" if target else "no")
-    return Batch(questions, answers)
-
-
-# ---------------------------------------------------------------- model counting
-
-
-class SatCountParams(BaseModel, frozen=True):
-    variables: int  # all 2**variables assignments are counted
-    operators: int  # binary connectives in the formula
-
-
-def sat_count_params(level: int) -> SatCountParams:
-    return SatCountParams(variables=2 + _log2(level), operators=1 + level // 3)
-
-
-def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
-    p = sat_count_params(level)
-    r = random.Random(int(rng.integers(2**63)))
-    masks, full = _var_masks(p.variables)
-    names = [_var_name(i) for i in range(p.variables)]
-    total = 1 << p.variables
-    listed = ", ".join(names)
-    questions, answers = [], []
-    for _ in range(n):
-        text, m, _ = _formula(r, p.operators, names, masks, full)
-        questions.append(
-            f"Over the variables {listed}, how many of the {total} truth assignments make this formula "
-            f"true: {text}? (`not` binds tightest.) Give an integer."
-        )
-        answers.append(str(m.bit_count()))
-    return Batch(questions, answers)
-
-
-# ---------------------------------------------------------------- solvers
-# The question text alone: formulas parsed back by recursive descent and evaluated on numpy boolean truth
-# tables (one entry per assignment), not with the generator's big-int bitmasks.
+# shared solver: the question text alone, formulas parsed back by recursive descent and evaluated on numpy
+# boolean truth tables (one entry per assignment), not with the generator's big-int bitmasks
 
 _TOKEN = re.compile(r"<->|->|[()]|\w+|\S")
 _VAR = re.compile(r"[p-w]|p[1-9][0-9]*")
 _BINARY_OPS = frozenset({"and", "or", "->", "<->"})
-_ENTAIL_TEXT = re.compile(
-    r"Premises: (.+)\. \(`not` binds tightest\.\) Does the conclusion (.+) follow, i\.e\. is it true under "
-    r"every truth assignment that makes all the premises true\? Answer yes or no\."
-)
-_COUNT_TEXT = re.compile(
-    r"Over the variables (.+), how many of the (\d+) truth assignments make this formula true: (.+)\? "
-    r"\(`not` binds tightest\.\) Give an integer\."
-)
 
 
 def _tokens(text: str) -> list[str]:
@@ -258,6 +161,70 @@ def _truth_table(tokens: list[str], env: Mapping[str, np.ndarray]) -> np.ndarray
     return value
 
 
+# ---------------------------------------------------------------- entailment
+
+
+class EntailmentParams(BaseModel, frozen=True):
+    variables: int  # propositional variables p, q, r, ...
+    premises: int  # premises stated
+    max_ops: int  # binary connectives per premise: 0..max_ops
+
+
+def entailment_params(level: int) -> EntailmentParams:
+    return EntailmentParams(
+        variables=2 + _log2(level),
+        premises=2 + math.isqrt(level - 1),
+        max_ops=1 + int(0.75 * math.log2(level)),
+    )
+
+
+def generate_entailment(rng: np.random.Generator, level: int, n: int) -> Batch:
+    """Premises are jointly satisfiable (all true under a hidden assignment); answers balanced yes/no."""
+    p = entailment_params(level)
+    r = random.Random(int(rng.integers(2**63)))
+    masks, full = _var_masks(p.variables)
+    names = [_var_name(i) for i in range(p.variables)]
+    size = 1 << p.variables
+    want = [i % 2 == 0 for i in range(n)]
+    r.shuffle(want)
+    questions, answers = [], []
+    for target in want:
+        while True:
+            hidden = 1 << int(r.random() * size)
+            texts: list[str] = []
+            models = full
+            for _ in range(p.premises):
+                while True:  # mostly compound premises, each true under `hidden`, none repeated
+                    ops = 0 if r.random() < 0.2 else 1 + int(r.random() * p.max_ops)
+                    t, m, _ = _formula(r, ops, names, masks, full)
+                    if m & hidden and m != full and t not in texts:
+                        break
+                texts.append(t)
+                models &= m
+            conclusion = None
+            for _ in range(24):
+                t, m, _ = _formula(r, int(r.random() * (p.max_ops + 1)), names, masks, full)
+                if m == full or m == 0 or t in texts:
+                    continue
+                if (models & (full ^ m) == 0) == target:
+                    conclusion = t
+                    break
+            if conclusion is not None:
+                break
+        questions.append(
+            f"Premises: {'; '.join(texts)}. (`not` binds tightest.) Does the conclusion {conclusion} follow, "
+            "i.e. is it true under every truth assignment that makes all the premises true? Answer yes or no."
+        )
+        answers.append("yes" if target else "no")
+    return Batch(questions, answers)
+
+
+_ENTAIL_TEXT = re.compile(
+    r"Premises: (.+)\. \(`not` binds tightest\.\) Does the conclusion (.+) follow, i\.e\. is it true under "
+    r"every truth assignment that makes all the premises true\? Answer yes or no\."
+)
+
+
 def solve_entailment(item: Mapping[str, Any]) -> str:
     m = _ENTAIL_TEXT.fullmatch(str(item["question"]))
     if m is None:
@@ -272,6 +239,55 @@ def solve_entailment(item: Mapping[str, Any]) -> str:
     if not models.any():
         raise ValueError("the premises are inconsistent")
     return "no" if (models & ~_truth_table(conclusion, env)).any() else "yes"
+
+
+register(
+    Skill(
+        name="entailment",
+        domain="logic",
+        description="Decide whether propositional premises entail a conclusion (yes/no).",
+        params=entailment_params,
+        generate_batch=generate_entailment,
+        verify=verify_bool,
+        solve=solve_entailment,
+    )
+)
+
+
+# ---------------------------------------------------------------- model counting
+
+
+class SatCountParams(BaseModel, frozen=True):
+    variables: int  # all 2**variables assignments are counted
+    operators: int  # binary connectives in the formula
+
+
+def sat_count_params(level: int) -> SatCountParams:
+    return SatCountParams(variables=2 + _log2(level), operators=1 + level // 3)
+
+
+def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
+    p = sat_count_params(level)
+    r = random.Random(int(rng.integers(2**63)))
+    masks, full = _var_masks(p.variables)
+    names = [_var_name(i) for i in range(p.variables)]
+    total = 1 << p.variables
+    listed = ", ".join(names)
+    questions, answers = [], []
+    for _ in range(n):
+        text, m, _ = _formula(r, p.operators, names, masks, full)
+        questions.append(
+            f"Over the variables {listed}, how many of the {total} truth assignments make this formula "
+            f"true: {text}? (`not` binds tightest.) Give an integer."
+        )
+        answers.append(str(m.bit_count()))
+    return Batch(questions, answers)
+
+
+_COUNT_TEXT = re.compile(
+    r"Over the variables (.+), how many of the (\d+) truth assignments make this formula true: (.+)\? "
+    r"\(`not` binds tightest\.\) Give an integer\."
+)
 
 
 def solve_sat_count(item: Mapping[str, Any]) -> str:
@@ -289,18 +305,6 @@ def solve_sat_count(item: Mapping[str, Any]) -> str:
     table = _truth_table(tokens, dict(zip(names, _columns(len(names)))))
     return str(int(np.count_nonzero(table)))
 
-
-register(
-    Skill(
-        name="entailment",
-        domain="logic",
-        description="Decide whether propositional premises entail a conclusion (yes/no).",
-        params=entailment_params,
-        generate_batch=generate_entailment,
-        verify=verify_bool,
-        solve=solve_entailment,
-    )
-)
 
 register(
     Skill(

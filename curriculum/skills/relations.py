@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from curriculum.skills._names import FEMALE, MALE, ilog, ordinal
 from curriculum.skills.answers import clean
 from curriculum.skills.base import Batch, Skill, register
-from curriculum.skills.ordering import FEMALE, MALE, _ilog
 
 
 class FamilyParams(BaseModel, frozen=True):
@@ -30,8 +30,8 @@ class FamilyParams(BaseModel, frozen=True):
 
 def family_params(level: int) -> FamilyParams:
     return FamilyParams(
-        generations=2 + _ilog(level, 2),
-        couples_per_generation=min(3, 1 + _ilog(level, 2)),
+        generations=2 + ilog(level, 2),
+        couples_per_generation=min(3, 1 + ilog(level, 2)),
         max_children=3,
     )
 
@@ -54,16 +54,11 @@ def relation_name(dx: int, dy: int, female: bool) -> str:
     if dy == 1:
         return "great-" * (dx - 2) + ("niece" if female else "nephew")
     degree, removed = min(dx, dy) - 1, abs(dx - dy)
-    word = _COUSIN[degree] if degree < len(_COUSIN) else _ordinal(degree)
+    word = _COUSIN[degree] if degree < len(_COUSIN) else ordinal(degree)
     if not removed:
         return "cousin" if degree == 1 else f"{word} cousin"
     times = _TIMES[removed] if removed < len(_TIMES) else f"{removed} times"
     return f"{word} cousin {times} removed"
-
-
-def _ordinal(k: int) -> str:
-    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
-    return f"{k}{suffix}"
 
 
 def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str]:

@@ -173,14 +173,14 @@ def generate_sequence(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers)
 
 
+_PREFIX = re.compile(r"^\s*(?:the next term is|next term:|t\(\w*\)\s*=|\w\s*=)\s*", re.IGNORECASE)
+
+
 def verify_sequence(item: Mapping[str, Any], answer: str) -> bool:
     """The next term as an integer: '+42', ' 42.', '1,234', 't(n) = 42' style prefixes dropped."""
     if answer == item["answer"]:
         return True
     return verify_int(item, _PREFIX.sub("", str(answer)))
-
-
-_PREFIX = re.compile(r"^\s*(?:the next term is|next term:|t\(\w*\)\s*=|\w\s*=)\s*", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------------
