@@ -21,7 +21,7 @@ MapFn = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 def gold_checks(items: pl.DataFrame) -> list[bool]:
     """Per row: the skill's verifier accepts the answer its solver re-derives from the question.
 
-    With a skill `solve`, that proves the gold right; without one, it checks the gold is readable.
+    Every skill has a `solve`, so that proves the gold right.
     Model-written items (source llm:*) are re-derived from the checkable form stored with them; a user's
     real items (source real) carry their own labels: a question and an answer that is not blank once normalised
     (the exact-match verifier's normal form).
@@ -46,9 +46,9 @@ def gold_checks(items: pl.DataFrame) -> list[bool]:
 
                 append(bool(reverify(row | {"source": source})))
                 continue
-            derived = skill.solve(row) if skill.solve is not None else answer
+            derived = skill.solve(row)
             # the solver's canonical string equal to the gold proves it; anything else goes to the verifier
-            append(derived == answer and skill.solve is not None or bool(skill.verify(row, derived)))
+            append(derived == answer or bool(skill.verify(row, derived)))
         except Exception:  # a question that cannot be solved or an unreadable answer fails the check
             append(False)
     return out

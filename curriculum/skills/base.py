@@ -42,8 +42,8 @@ BatchGenerator = Callable[[np.random.Generator, int, int], Batch]
 class Skill:
     """A skill family. `verify(item, answer)` must accept harmless formatting and reject wrong answers.
 
-    `solve(item)` (optional but expected) parses the question text back and computes the answer by a
-    method independent of the generator; validation uses it to prove every gold answer right.
+    `solve(item)` parses the question text back and computes the answer by a method independent of the
+    generator; validation uses it to prove every gold answer right, so every skill has one.
     """
 
     name: str
@@ -52,7 +52,7 @@ class Skill:
     params: Callable[[int], BaseModel]
     generate_batch: BatchGenerator
     verify: Verifier
-    solve: Solver | None = None  # re-derives the answer from the question alone, independently of generation
+    solve: Solver  # re-derives the answer from the question alone, independently of generation
     version: int = 1
 
     @property
