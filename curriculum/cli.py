@@ -221,12 +221,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export a run's (or one tier's) accepted items as parquet, jsonl or openai-chat JSONL."""
-    from curriculum.export import select_items, write_export
+    """Export a run's (or one tier's) accepted items: parquet, jsonl, openai-chat, trl (JSONL) or verl (Parquet)."""
+    from curriculum.export import export_split, select_items, write_export
+    from curriculum.prompts import load_template
 
-    run_id, items = select_items(args.data_dir, args.run, args.tier, args.split)
-    out = write_export(items, args.format, Path(args.output))
-    print(f"wrote {items.height} items of run {run_id} to {out} ({args.format})", file=sys.stderr)
+    template = load_template(args.prompt_template)
+    split = export_split(args.format, args.split, args.include_held_out)
+    run_id, items = select_items(args.data_dir, args.run, args.tier, split)
+    out = write_export(items, args.format, Path(args.output), run_id=run_id, template=template)
+    print(f"wrote {items.height} items of run {run_id} to {out} ({args.format}, split {split or 'all'})", file=sys.stderr)
     return 0
 
 
@@ -279,12 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--run", help="run id (default: the latest run)")
     ins.set_defaults(func=cmd_inspect)
 
-    exp = sub.add_parser("export", help="export a run's or tier's items (parquet, jsonl, openai-chat)")
-    exp.add_argument("--format", required=True, choices=("parquet", "jsonl", "openai-chat"))
+    exp = sub.add_parser("export", help="export a run's or tier's items (parquet, jsonl, openai-chat, trl, verl)")
+    exp.add_argument("--format", required=True, choices=("parquet", "jsonl", "openai-chat", "trl", "verl"),
+                     help="trl: JSONL for TRL/OpenRLHF; verl: Parquet in verl's schema")
     exp.add_argument("--data-dir", type=Path, default=Path("data"))
     exp.add_argument("--run", help="run id (default: the latest run)")
     exp.add_argument("--tier", type=positive_int, help="one tier only")
-    exp.add_argument("--split", choices=("train", "eval"), help="one split only")
+    exp.add_argument("--split", choices=("train", "eval"),
+                     help="one split only (default: all for parquet/jsonl, train for openai-chat/trl/verl)")
+    exp.add_argument("--include-held-out", action="store_true",
+                     help="training formats: export eval (held-out) items too, in the same file")
+    exp.add_argument("--prompt-template", metavar="NAME|FILE",
+                     help="trl/verl prompts: answer-line (default), boxed, short, or a YAML file with system, user, answer")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
 

@@ -1,7 +1,17 @@
-"""Export items of a run (or one tier) as Parquet, JSONL or OpenAI chat fine-tuning JSONL.
+"""Export items of a run (or one tier) as Parquet, JSONL, OpenAI chat fine-tuning JSONL, or trainer-ready
+records for TRL (JSONL) and verl (Parquet).
 
-Only items of accepted tier attempts are exported (never a quarantined tier). JSONL files load with
-Hugging Face `datasets.load_dataset("json", data_files=...)`; Parquet with `load_dataset("parquet", ...)`.
+Only items of accepted tier attempts are exported (never a quarantined tier). Training formats
+(openai-chat, trl, verl) carry only training items unless held-out ones are asked for: `--split eval`
+for an evaluation file, or `include_held_out` for both. JSONL files load with Hugging Face
+`datasets.load_dataset("json", data_files=...)`; Parquet with `load_dataset("parquet", ...)` or pandas.
+
+A trainer record: `prompt` (chat messages from a prompt template that states the answer format),
+`question`, `answer`, `solution` (what TRL's own accuracy_reward reads), `data_source`
+(`curriculum/<skill>`), `ability` (the domain), `reward_model: {style: rule, ground_truth}` and
+`extra_info: {item_id, skill, level, tier, run_id, split, params}`, verl's schema. TRL records add the
+columns `curriculum.rewards.trl_reward` reads (skill, level, item_id), a `completion` in the template's
+answer format (SFTTrainer's prompt-completion rows) and `label` (OpenRLHF's --label_key).
 """
 
 from __future__ import annotations
@@ -14,10 +24,21 @@ import polars as pl
 
 from curriculum.errors import InputFileError
 from curriculum.items import ITEM_COLUMNS
+from curriculum.prompts import PromptTemplate, load_template
 from curriculum.report import open_store, resolve_run
 
-FORMATS = ("parquet", "jsonl", "openai-chat")
+FORMATS = ("parquet", "jsonl", "openai-chat", "trl", "verl")
+TRAINING_FORMATS = ("openai-chat", "trl", "verl")  # held-out items stay out unless asked for
 CHAT_SYSTEM = "Solve the problem. Give only the final answer."
+
+
+def export_split(fmt: str, split: str | None, include_held_out: bool = False) -> str | None:
+    """The split a format exports: training formats default to train; both splits only when asked."""
+    if include_held_out:
+        if split is not None:
+            raise InputFileError("give either --split or --include-held-out, not both")
+        return None
+    return split if split is not None or fmt not in TRAINING_FORMATS else "train"
 
 
 def select_items(data_dir: Path, run_id: str | None, tier: int | None, split: str | None) -> tuple[str, pl.DataFrame]:
@@ -53,7 +74,63 @@ def chat_records(items: pl.DataFrame, system: str = CHAT_SYSTEM) -> list[dict]:
     ]
 
 
-def write_export(items: pl.DataFrame, fmt: str, out: Path) -> Path:
+def trainer_records(
+    items: pl.DataFrame, run_id: str | None = None, template: PromptTemplate | None = None, trl: bool = True
+) -> list[dict]:
+    """One record per item (see the module docstring); `trl` adds TRL's and OpenRLHF's columns."""
+    from curriculum.rewards import DATA_SOURCE_PREFIX, label_of
+
+    template = template or load_template()
+    tiers = items["tier"].to_list() if "tier" in items.columns else [None] * items.height
+    out = []
+    for row, tier in zip(items.select(ITEM_COLUMNS).iter_rows(named=True), tiers):
+        skill, answer, level = row["skill"], row["answer"], row["level"]
+        record = {
+            "prompt": template.messages(row["question"]),
+            "question": row["question"],
+            "answer": answer,
+            "solution": answer,
+            "data_source": DATA_SOURCE_PREFIX + skill,
+            "ability": row["domain"],
+            "reward_model": {"style": "rule", "ground_truth": answer},
+            "extra_info": {
+                "item_id": row["item_id"], "skill": skill, "level": level, "tier": tier, "run_id": run_id,
+                "split": row["split"], "params": row["params"],
+            },
+        }
+        if trl:
+            record |= {
+                "skill": skill, "level": level, "item_id": row["item_id"],
+                "completion": [{"role": "assistant", "content": template.completion(answer)}],
+                "label": label_of(skill, answer, level, row["item_id"]),
+            }
+        out.append(record)
+    return out
+
+
+def verl_schema():
+    """verl's Parquet schema, spelt out so every file has the same types whatever its rows."""
+    import pyarrow as pa
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    return pa.schema([
+        ("prompt", pa.list_(message)),
+        ("question", pa.string()),
+        ("answer", pa.string()),
+        ("solution", pa.string()),
+        ("data_source", pa.string()),
+        ("ability", pa.string()),
+        ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+        ("extra_info", pa.struct([
+            ("item_id", pa.string()), ("skill", pa.string()), ("level", pa.int32()), ("tier", pa.int32()),
+            ("run_id", pa.string()), ("split", pa.string()), ("params", pa.string()),
+        ])),
+    ])
+
+
+def write_export(
+    items: pl.DataFrame, fmt: str, out: Path, run_id: str | None = None, template: PromptTemplate | None = None
+) -> Path:
     """Write atomically (temp file + rename)."""
     if fmt not in FORMATS:
         raise InputFileError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
@@ -64,9 +141,16 @@ def write_export(items: pl.DataFrame, fmt: str, out: Path) -> Path:
         items.write_parquet(tmp)
     elif fmt == "jsonl":
         items.write_ndjson(tmp)
+    elif fmt == "verl":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist(trainer_records(items, run_id, template, trl=False), schema=verl_schema())
+        pq.write_table(table, tmp)
     else:
+        records = chat_records(items) if fmt == "openai-chat" else trainer_records(items, run_id, template)
         with tmp.open("w") as fh:
-            for record in chat_records(items):
+            for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     os.replace(tmp, out)
     return out

@@ -1,7 +1,8 @@
 """The final answer inside a model's free-form reply.
 
 Model text is untrusted: it is bounded before any pattern runs (the tail is kept, since final answers
-come last), every pattern is linear-time, and nothing in it is ever evaluated. Precedence:
+come last), every pattern is linear-time, the markers and lines tried are capped (so no input costs
+more than a few milliseconds), and nothing in it is ever evaluated. Precedence:
 
 1. the last `\\boxed{...}` (nested braces allowed),
 2. the last "Answer: ..." / "answer is ..." / GSM8K-style "#### ..." marker (the text after it on
@@ -16,15 +17,20 @@ decide whether the answer is right; extraction only decides what the answer is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 MAX_INPUT_CHARS = 20_000  # longer replies keep only their tail
 MAX_ANSWER_CHARS = 1_000  # an extracted answer is cut to this length
+MAX_MARKERS = 32  # answer markers tried, from the last one back
+MAX_LINES = 64  # non-blank lines tried for the last-line rule, from the end
+_NEXT_LINES_CHARS = 16_000  # what is read after a marker that ends its line
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
-_MARKER = re.compile(
-    r"(?im)\b(?:final\s+)?answer(?P<is>\s+is\b\s*:?|\s*[:：])[ \t]*(?P<rest>[^\n]*)"
-    r"|^[ \t]*#{4}(?!#)[ \t]*(?P<hashes>[^\n]*)"
-)
+# markers are found from the end of the text back (rfind), then matched where they start
+_ANSWER_AT = re.compile(r"(?i)answer(?:\s+(?P<is>is)\b\s*:?|\s*[:：])[ \t]*(?P<rest>[^\n]*)")
+_ANSWER_WORD = re.compile(r"(?i)\banswer")  # positions of "answer" in non-ASCII text (lower() may move them)
+_HASHES_AT = re.compile(r"#{4}(?!#)[ \t]*(?P<rest>[^\n]*)")
+_TIDY_WORK = re.compile(r"[*`$\\]|\.\s*$")  # what tidy has more to do for than collapsing whitespace
 _BRACE = re.compile(r"[{}]")
 _SENTENCE_END = re.compile(r"\.\s")
 _MARKDOWN = re.compile(r"\*\*|`")
@@ -42,23 +48,35 @@ def extract_answer(text: str | None) -> str | None:
     """The final answer in `text`, tidied; None when there is nothing to read."""
     if not text:
         return None
-    text = str(text)
+    if not isinstance(text, str):
+        text = str(text)
     if len(text) > MAX_INPUT_CHARS:
         text = text[-MAX_INPUT_CHARS:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    boxed = last_boxed(text)
-    if boxed is not None:
-        got = tidy(boxed)
-        if got is not None:
-            return got
-    text = _MARKDOWN.sub("", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if "boxed" in text or "fbox" in text:
+        boxed = last_boxed(text)
+        if boxed is not None:
+            got = tidy(boxed)
+            if got is not None:
+                return got
+    if "*" in text or "`" in text:
+        text = _MARKDOWN.sub("", text)
     marked = _last_marked(text)
     if marked is not None:
         return marked
+    tried = 0
     for line in reversed(text.split("\n")):
+        if not line or line.isspace():
+            continue
         got = tidy(line)
         if got is not None:
             return got
+        tried += 1
+        if tried >= MAX_LINES:
+            break
     return None
 
 
@@ -81,29 +99,79 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
-def _last_marked(text: str) -> str | None:
-    """The answer after the last marker that has one."""
-    for match in reversed(list(_MARKER.finditer(text))):
-        if match.group("hashes") is not None:
-            rest = match.group("hashes")
+def _answer_positions(text: str) -> Iterator[int]:
+    """Where "answer" starts after a word boundary, from the end back."""
+    if not text.isascii():  # lower() can change the length of non-ASCII text: positions by regex instead
+        yield from [m.start() for m in _ANSWER_WORD.finditer(text)][::-1]
+        return
+    low, at = text.lower(), len(text)
+    while at > 0 and (at := low.rfind("answer", 0, at + 5)) >= 0:
+        if at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_"):
+            yield at
+
+
+def _hash_positions(text: str) -> Iterator[int]:
+    """Where a "####" starts its line (after spaces or tabs only), from the end back."""
+    at = len(text)
+    while at > 0 and (at := text.rfind("####", 0, at + 3)) >= 0:
+        if not text[text.rfind("\n", 0, at) + 1 : at].strip(" \t"):
+            yield at
+
+
+def _markers(text: str) -> Iterator[re.Match[str]]:
+    """Marker matches ("answer is", "answer:", a line's "####"), from the last one back."""
+    answers, hashes = _answer_positions(text), _hash_positions(text)
+    a, h = next(answers, -1), next(hashes, -1)
+    while a >= 0 or h >= 0:
+        if a > h:
+            match, a = _ANSWER_AT.match(text, a), next(answers, -1)
         else:
-            rest = match.group("rest")
-            if match.group("is") and match.group("is").strip().lower().startswith("is"):
-                rest = _SENTENCE_END.split(rest, maxsplit=1)[0]
-        got = tidy(rest)
-        if got is None:  # "Answer:" alone on its line: the answer is on the next non-empty line
-            for line in text[match.end():].split("\n")[1:4]:
-                got = tidy(line)
+            match, h = _HASHES_AT.match(text, h), next(hashes, -1)
+        if match is not None:
+            yield match
+
+
+def _last_marked(text: str) -> str | None:
+    """The answer after the last marker that has one (of the last MAX_MARKERS: bounded work)."""
+    if text.isascii():  # the usual reply: its last "answer" is the last marker; no generators needed
+        low = text.lower()
+        at = low.rfind("answer")
+        if at >= 0 and (at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_")) and text.find("####", at) < 0:
+            match = _ANSWER_AT.match(text, at)
+            if match is not None:
+                got = _answer_after(text, match)
                 if got is not None:
-                    break
+                    return got
+    for tried, match in enumerate(_markers(text)):
+        if tried >= MAX_MARKERS:
+            break
+        got = _answer_after(text, match)
         if got is not None:
             return got
     return None
 
 
+def _answer_after(text: str, match: re.Match[str]) -> str | None:
+    """The answer a marker introduces: the rest of its line (up to a sentence end after "answer is"),
+    or the next non-empty line when the marker ends its line."""
+    rest = match.group("rest")
+    if match.re is _ANSWER_AT and match.group("is") is not None:  # "answer is": up to the sentence's end
+        rest = _SENTENCE_END.split(rest, maxsplit=1)[0]
+    got = tidy(rest)
+    if got is None:
+        for line in text[match.end() : match.end() + _NEXT_LINES_CHARS].split("\n")[1:4]:
+            got = tidy(line)
+            if got is not None:
+                break
+    return got
+
+
 def tidy(candidate: str) -> str | None:
     """Strip markdown, math delimiters, simple LaTeX and trailing full stops; None when nothing is left."""
-    s = _MARKDOWN.sub("", candidate[: MAX_ANSWER_CHARS * 4]).strip()
+    s = candidate[: MAX_ANSWER_CHARS * 4]
+    if _TIDY_WORK.search(s) is None:  # plain text (the usual answer): only whitespace to collapse
+        return " ".join(s.split())[:MAX_ANSWER_CHARS] or None
+    s = _MARKDOWN.sub("", s).strip()
     boxed = last_boxed(s)
     if boxed is not None:
         s = boxed.strip()

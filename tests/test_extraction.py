@@ -97,3 +97,16 @@ def test_marked_answer_is_recovered(preamble, answer, template):
 @given(NESTED)
 def test_boxed_with_nested_braces(inner):
     assert last_boxed(f"work \\boxed{{{inner}}} more") == inner
+
+
+FRAGMENTS = st.sampled_from(["answer", "Answer:", "ANSWER is ", "final answer: ", "####", " #### ", "\n", " ", "5",
+                             "x = 2", ". ", "answers", "is", "é", "İ", "_answer:", "\t", "**", "3/4"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FRAGMENTS, max_size=30).map("".join))
+def test_the_fast_path_reads_the_same_last_marker(text):
+    from curriculum.extraction import _answer_after, _last_marked, _markers
+
+    reference = next((got for m in _markers(text) if (got := _answer_after(text, m)) is not None), None)
+    assert _last_marked(text) == reference
