@@ -104,6 +104,12 @@ def with_checks(
     # a user's real items (the anchor) and teacher-written items are not in the plan: plan counts and
     # answer balance judge the procedural items; the others are judged by their own evidence
     generated = pl.col("source").fill_null("procedural").is_in(["procedural"]) if "source" in has else pl.lit(True)
+    if {"skill", "question"} <= has:
+        # a skill's own replay of the world its question describes (a story's holdings, say): generated items
+        from curriculum.skills import consistency_checks
+
+        possible = consistency_checks(items["skill"].to_list(), items["question"].to_list())
+        checks["check_consistent"] = pl.lit(pl.Series(possible, dtype=pl.Boolean)) | ~generated
     if plan is not None and set(group) <= has:
         planned = pl.DataFrame(
             [{"skill": s, "level": lv, "split": sp, "planned": c} for (s, lv, sp), c in plan.counts().items()],

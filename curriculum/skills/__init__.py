@@ -8,7 +8,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from curriculum.skills.base import REGISTRY, Batch, Skill, get_skill, register
+from curriculum.skills.base import (
+    REGISTRY,
+    Batch,
+    Skill,
+    consistency_checks,
+    difficulty_profile,
+    get_skill,
+    mean_difficulty,
+    register,
+)
 
 _NOT_SKILLS = {"base", "answers"}
 
@@ -16,4 +25,13 @@ for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
     if _module not in _NOT_SKILLS and not _module.startswith("_"):
         importlib.import_module(f"{__name__}.{_module}")
 
-__all__ = ["REGISTRY", "Batch", "Skill", "get_skill", "register"]
+__all__ = [
+    "REGISTRY",
+    "Batch",
+    "Skill",
+    "consistency_checks",
+    "difficulty_profile",
+    "get_skill",
+    "mean_difficulty",
+    "register",
+]

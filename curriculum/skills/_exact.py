@@ -42,3 +42,27 @@ def bareiss_det(rows: list[list[int]]) -> int:
                 m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
         prev = m[k][k]
     return sign * m[n - 1][n - 1]
+
+
+_POW10 = 10 ** np.arange(19, dtype=np.int64)
+
+
+def digit_count(values: np.ndarray | list[int]) -> np.ndarray:
+    """Decimal digits of |v| per value (0 has one digit): int64 arrays by table lookup, exact ints by str."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return np.maximum(np.searchsorted(_POW10, np.abs(values), side="right"), 1)
+    return np.array([len(str(abs(v))) for v in values], dtype=np.int64)
+
+
+def column_carries(cols: np.ndarray, digits: int) -> np.ndarray:
+    """Carries of a column-by-column sum of the rows of `cols` (terms, n) int64 >= 0: per item, how many of the
+    `digits` columns carry into the next one."""
+    carry = np.zeros(cols.shape[1], dtype=np.int64)
+    count = np.zeros(cols.shape[1], dtype=np.int64)
+    rest = cols.copy()
+    for _ in range(digits):
+        carry = (rest % 10).sum(axis=0) + carry
+        carry //= 10
+        count += carry > 0
+        rest //= 10
+    return count

@@ -19,6 +19,22 @@ MALE = (
     "Nick", "Oscar", "Peter", "Ralph", "Simon", "Theo", "Victor", "Wayne", "Boris", "Cyril", "Derek",
     "Emil", "Frank", "Gavin", "Harry", "Isaac", "Jonah", "Kurt", "Luke", "Miles", "Noel", "Otto",
 )  # fmt: skip
+# more of each, for puzzles that need many people at once (large family trees beside a second family)
+FEMALE_MORE = (
+    "Ada", "Bea", "Cleo", "Dora", "Edna", "Faye", "Gwen", "Hope", "Isla", "June", "Kira", "Lola", "Mabel",
+    "Nadia", "Olive", "Pearl", "Rhea", "Stella", "Tess", "Ursula", "Violet", "Willa", "Yvonne", "Zelda", "Agnes",
+    "Beryl", "Celia", "Daisy", "Esther", "Freya", "Gloria", "Hazel", "Ivy", "Jodie", "Kelly", "Lucy", "Marta",
+    "Noor", "Orla", "Phoebe", "Queenie", "Ruby", "Selma", "Trudy", "Uta", "Vanessa", "Wilma", "Xenia", "Yasmin",
+    "Zara", "Alma", "Bonnie", "Carmen", "Delia", "Erin", "Frida", "Gemma", "Hattie", "Inga", "Judith",
+)  # fmt: skip
+MALE_MORE = (
+    "Abel", "Basil", "Cedric", "Dexter", "Elliot", "Floyd", "Gordon", "Hector", "Ira", "Jasper", "Keith", "Lionel",
+    "Magnus", "Nigel", "Orson", "Percy", "Rufus", "Stefan", "Tobias", "Ulrich", "Vernon", "Warren", "Xander",
+    "Yusuf", "Zeno", "Arthur", "Bernard", "Casper", "Dennis", "Ernest", "Fabian", "Gilbert", "Horace", "Ingo",
+    "Jerome", "Kenneth", "Lorenzo", "Martin", "Nathan", "Oliver", "Philip", "Roland", "Silas", "Trevor", "Upton",
+    "Vito", "Wilbur", "Yannick", "Zoltan", "Alfred", "Barney", "Clive", "Duncan", "Emmett", "Fergus", "Grant",
+    "Howard", "Ivor", "Jules", "Lars",
+)  # fmt: skip
 NAMES = FEMALE + MALE
 
 

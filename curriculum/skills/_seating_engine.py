@@ -21,7 +21,20 @@ import numpy as np
 Clue = tuple[int, int, int]
 
 SAME, DIFF, AT, NOTAT, LEFT, NEXT, BEFORE = range(7)
-_KIND_CDF = tuple(itertools.accumulate((0.26, 0.12, 0.05, 0.12, 0.15, 0.15, 0.15)))
+_KIND_WEIGHTS = (0.26, 0.12, 0.05, 0.12, 0.15, 0.15, 0.15)
+_DIRECT = (SAME, AT)  # clues that state a pairing or a seat outright; the rest only relate or exclude
+DIRECT_SHARE = sum(_KIND_WEIGHTS[k] for k in _DIRECT)
+
+
+def kind_cdf(relational_share: float) -> tuple[float, ...]:
+    """Cumulative clue-kind weights with the relational kinds (DIFF, NOTAT, LEFT, NEXT, BEFORE) given
+    `relational_share` of the mass, each kind keeping its share within its group."""
+    direct, relational = (1 - relational_share) / DIRECT_SHARE, relational_share / (1 - DIRECT_SHARE)
+    scaled = (w * (direct if k in _DIRECT else relational) for k, w in enumerate(_KIND_WEIGHTS))
+    return tuple(itertools.accumulate(scaled))
+
+
+_KIND_CDF = kind_cdf(1 - DIRECT_SHARE)
 BITSET_MAX = 20_000  # candidate assignments (n!)^k up to which the bitset solver is used
 
 
@@ -35,11 +48,11 @@ def factorial(n: int) -> int:
 # --- clue proposal
 
 
-def propose(r: random.Random, n: int, k: int, pos: list[int], who: list[list[int]]) -> Clue:
-    """A random clue that is true of the hidden solution (pos, who)."""
+def propose(r: random.Random, n: int, k: int, pos: list[int], who: list[list[int]], cdf: tuple = _KIND_CDF) -> Clue:
+    """A random clue that is true of the hidden solution (pos, who); `cdf` weighs the clue kinds."""
     x = r.random()
     kind = 0
-    while x >= _KIND_CDF[kind] and kind < 6:
+    while x >= cdf[kind] and kind < 6:
         kind += 1
     rand = r.random
     if kind in (SAME, DIFF):
@@ -128,7 +141,7 @@ def clue_mask(c: Clue, t: list[list[int]], n: int, everything: int) -> int:
     return m
 
 
-def bitset_clues(r: random.Random, n: int, k: int, pos, who, tables) -> list[Clue]:
+def bitset_clues(r: random.Random, n: int, k: int, pos, who, tables, cdf: tuple = _KIND_CDF) -> list[Clue]:
     """Clues true of (pos, who), added until one candidate is left, then pruned to a minimal set."""
     t, everything = tables
     cur = everything
@@ -136,7 +149,7 @@ def bitset_clues(r: random.Random, n: int, k: int, pos, who, tables) -> list[Clu
     masks: list[int] = []
     seen: set[Clue] = set()
     while cur & (cur - 1):  # more than one candidate left
-        c = propose(r, n, k, pos, who)
+        c = propose(r, n, k, pos, who, cdf)
         key = clue_key(c)
         if key in seen:
             continue
@@ -287,7 +300,7 @@ def csp_unique(clues, n: int, k: int, groups, full: int) -> bool:
     return _count(dom, cons, groups, full) == 1
 
 
-def csp_clues(r: random.Random, n: int, k: int, pos, who) -> list[Clue]:
+def csp_clues(r: random.Random, n: int, k: int, pos, who, cdf: tuple = _KIND_CDF) -> list[Clue]:
     """Clues true of (pos, who), added until propagation and search prove one solution, then pruned."""
     full = (1 << n) - 1
     groups = [range(a * n, a * n + n) for a in range(k)]
@@ -296,7 +309,7 @@ def csp_clues(r: random.Random, n: int, k: int, pos, who) -> list[Clue]:
     clues: list[Clue] = []
     seen: set[Clue] = set()
     while True:
-        c = propose(r, n, k, pos, who)
+        c = propose(r, n, k, pos, who, cdf)
         key = clue_key(c)
         if key in seen:
             continue

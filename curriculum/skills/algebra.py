@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills._exact import bareiss_det
+from curriculum.skills._exact import bareiss_det, digit_count
 from curriculum.skills.answers import parse_fraction, parse_int, parse_int_list
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _BOUND = 10**6  # knob ceiling that keeps int64 products exact (reached only at absurd levels)
@@ -160,7 +160,9 @@ def generate_linear_equation(rng: np.random.Generator, level: int, n: int) -> Ba
         todo = todo[bad2]
     lt, rt = _side_text(left), _side_text(right)
     questions = [f"Solve for x: {a} = {b}. Give the integer value of x." for a, b in zip(lt, rt)]
-    return Batch(questions, [str(v) for v in x.tolist()])
+    terms = sum(1 + (col[0] == _B) for col in (*left, *right))  # a bracket k(x + m) expands to two terms
+    knobs = linear_equation_params(level)
+    return Batch(questions, [str(v) for v in x.tolist()], with_difficulty(knobs, terms.tolist()))
 
 
 _X_PREFIX = re.compile(r"^\s*x\s*=\s*", re.IGNORECASE)
@@ -236,6 +238,8 @@ register(
         generate_batch=generate_linear_equation,
         verify=verify_linear_equation,
         solve=solve_linear_equation,
+        version=2,
+        difficulty="terms to collect once brackets are expanded",
     )
 )
 
@@ -309,7 +313,7 @@ def generate_linear_system(rng: np.random.Generator, level: int, n: int) -> Batc
         cols = [[f"{nm} = {v}" for v in col] for nm, col in zip(names, x.tolist())]
         answers = [", ".join(t) for t in zip(*cols)]
     questions = [f"Solve the system {s}. Answer in the form {form}" for s in systems]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, digit_count(_dets(a)).tolist()))
 
 
 _ASSIGN = re.compile(r"([a-z]\w*)\s*=\s*([+-]?\s*\d+)(?:\.0*)?")
@@ -439,6 +443,8 @@ register(
         generate_batch=generate_linear_system,
         verify=verify_linear_system,
         solve=solve_linear_system,
+        version=2,
+        difficulty="digits of the coefficient determinant (the size elimination reaches)",
     )
 )
 
@@ -528,6 +534,7 @@ def generate_polynomial(rng: np.random.Generator, level: int, n: int) -> Batch:
     """Half the items evaluate a polynomial at a point, half ask for its integer roots (shuffled)."""
     p = polynomial_params(level)
     is_eval = rng.permutation(np.arange(n) % 2 == 0)
+    degree = np.where(is_eval, p.eval_degree, p.roots_degree).tolist()
     idx_e, idx_r = np.flatnonzero(is_eval).tolist(), np.flatnonzero(~is_eval).tolist()
     qe, ae = _eval_items(rng, p, len(idx_e))
     qr, ar = _roots_items(rng, p, len(idx_r), level)
@@ -536,7 +543,7 @@ def generate_polynomial(rng: np.random.Generator, level: int, n: int) -> Batch:
         questions[i], answers[i] = q, a
     for i, q, a in zip(idx_r, qr, ar):
         questions[i], answers[i] = q, a
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, degree))
 
 
 _GROUPED = re.compile(r"[+-]?\s*\d{1,3}(?:,\d{3})+")
@@ -680,5 +687,7 @@ register(
         generate_batch=generate_polynomial,
         verify=verify_polynomial,
         solve=solve_polynomial,
+        version=2,
+        difficulty="degree of the polynomial",
     )
 )

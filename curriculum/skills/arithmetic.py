@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills._exact import as_list, uniform_ints
+from curriculum.skills._exact import as_list, column_carries, digit_count, uniform_ints
 from curriculum.skills.answers import clean, verify_int_or_gold
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 
 def _exact_digits(rng: np.random.Generator, digits: int, n: int) -> np.ndarray | list[int]:
@@ -52,6 +52,26 @@ def _operands(rng: np.random.Generator, digits: int, terms: int, n: int) -> list
     return out
 
 
+def _column_work(cols: list[list[int]], subtract: bool) -> list[int]:
+    """Exact ints (terms, n): per item, the columns of a written sum that carry, or of a written subtraction of
+    every later row from the first that borrow (the slow path, beyond int64)."""
+    out = []
+    for xs in zip(*cols):
+        width = max(len(str(x)) for x in xs)
+        digits = [str(x).zfill(width)[::-1] for x in xs]
+        carry = count = 0
+        for i in range(width):
+            column = [int(d[i]) for d in digits]
+            if subtract:
+                v = column[0] - sum(column[1:]) - carry
+                carry = (9 - v) // 10 if v < 0 else 0
+            else:
+                carry = (sum(column) + carry) // 10
+            count += carry > 0
+        out.append(count)
+    return out
+
+
 def _operands_of(item: Mapping[str, Any], sep: str) -> list[int]:
     question = item["question"]
     if not question.endswith(" ="):
@@ -77,14 +97,16 @@ def generate_addition(rng: np.random.Generator, level: int, n: int) -> Batch:
         arr = _operand_array(rng, p.digits, p.terms, n)
         answers = list(map(str, arr.sum(axis=0).tolist()))
         cols = arr.tolist()
+        carries = column_carries(arr, p.digits).tolist()
     else:
         cols = _operands(rng, p.digits, p.terms, n)
         answers = [str(sum(xs)) for xs in zip(*cols)]
+        carries = _column_work(cols, subtract=False)
     if p.terms == 2:
         questions = [f"{a} + {b} =" for a, b in zip(*cols)]
     else:
         questions = [f"{' + '.join(map(str, xs))} =" for xs in zip(*cols)]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, carries))
 
 
 def solve_addition(item: Mapping[str, Any]) -> str:
@@ -100,6 +122,8 @@ register(
         generate_batch=generate_addition,
         verify=verify_int_or_gold,
         solve=solve_addition,
+        version=2,
+        difficulty="carries: columns of the written sum that carry",
     )
 )
 
@@ -122,14 +146,30 @@ def generate_subtraction(rng: np.random.Generator, level: int, n: int) -> Batch:
         arr = _operand_array(rng, p.digits, p.terms, n)
         answers = list(map(str, (arr[0] - arr[1:].sum(axis=0)).tolist()))
         cols = arr.tolist()
+        borrows = _column_borrows(arr, p.digits).tolist()
     else:
         cols = _operands(rng, p.digits, p.terms, n)
         answers = [str(xs[0] - sum(xs[1:])) for xs in zip(*cols)]
+        borrows = _column_work(cols, subtract=True)
     if p.terms == 2:
         questions = [f"{a} - {b} =" for a, b in zip(*cols)]
     else:
         questions = [f"{' - '.join(map(str, xs))} =" for xs in zip(*cols)]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, borrows))
+
+
+def _column_borrows(arr: np.ndarray, digits: int) -> np.ndarray:
+    """Columns of the written subtraction arr[0] - arr[1] - ... that borrow from the next one, per item."""
+    borrow = np.zeros(arr.shape[1], dtype=np.int64)
+    count = np.zeros(arr.shape[1], dtype=np.int64)
+    rest = arr.copy()
+    for _ in range(digits):
+        column = rest % 10
+        v = column[0] - column[1:].sum(axis=0) - borrow
+        borrow = np.where(v < 0, (9 - v) // 10, 0)
+        count += borrow > 0
+        rest //= 10
+    return count
 
 
 def solve_subtraction(item: Mapping[str, Any]) -> str:
@@ -147,6 +187,8 @@ register(
         generate_batch=generate_subtraction,
         verify=verify_int_or_gold,
         solve=solve_subtraction,
+        version=2,
+        difficulty="borrows: columns of the written subtraction that borrow",
     )
 )
 
@@ -170,12 +212,23 @@ def generate_multiplication(rng: np.random.Generator, level: int, n: int) -> Bat
     b = _exact_digits(rng, p.digits_b, n)
     if p.digits_a + p.digits_b <= 18:
         products = (a * b).tolist()
+        pairs = (_nonzero_digits(a, p.digits_a) * _nonzero_digits(b, p.digits_b)).tolist()
         a, b = a.tolist(), b.tolist()
     else:
         a, b = as_list(a), as_list(b)
         products = [x * y for x, y in zip(a, b)]
+        pairs = [(len(str(x)) - str(x).count("0")) * (len(str(y)) - str(y).count("0")) for x, y in zip(a, b)]
     questions = [f"{x} * {y} =" for x, y in zip(a, b)]
-    return Batch(questions, list(map(str, products)))
+    return Batch(questions, list(map(str, products)), with_difficulty(p, pairs))
+
+
+def _nonzero_digits(x: np.ndarray, digits: int) -> np.ndarray:
+    count = np.zeros(len(x), dtype=np.int64)
+    rest = x.copy()
+    for _ in range(digits):
+        count += rest % 10 != 0
+        rest //= 10
+    return count
 
 
 def solve_multiplication(item: Mapping[str, Any]) -> str:
@@ -192,6 +245,8 @@ register(
         generate_batch=generate_multiplication,
         verify=verify_int_or_gold,
         solve=solve_multiplication,
+        version=2,
+        difficulty="digit products: nonzero digits of one factor times those of the other",
     )
 )
 
@@ -293,6 +348,7 @@ def generate_expression(rng: np.random.Generator, level: int, n: int) -> Batch:
     ends = np.cumsum(np.bincount(group, minlength=k)).tolist()
     questions = np.empty(n, dtype=object)
     answers = np.empty(n, dtype=object)
+    steps = np.empty(n, dtype=np.int64)
     start = 0
     for shape, end in zip(shapes, ends):
         idx = by_group[start:end]
@@ -312,7 +368,8 @@ def generate_expression(rng: np.random.Generator, level: int, n: int) -> Batch:
         slots = [op_cols[i] if kind else leaf_cols[i] for kind, i in order]
         questions[idx] = [template % row for row in zip(*slots)]
         answers[idx] = list(map(str, values.tolist()))
-    return Batch(questions.tolist(), answers.tolist())
+        steps[idx] = p.terms - 1 + (g_ops == 2).sum(axis=0) + template.count("(")
+    return Batch(questions.tolist(), answers.tolist(), with_difficulty(p, steps.tolist()))
 
 
 # solver: the question text alone, Python ints, read left to right with one pending product per bracket level
@@ -374,6 +431,8 @@ register(
         generate_batch=generate_expression,
         verify=verify_int_or_gold,
         solve=solve_expression,
+        version=2,
+        difficulty="steps: operators, plus one per multiplication and per bracket pair",
     )
 )
 
@@ -405,9 +464,10 @@ def generate_division(rng: np.random.Generator, level: int, n: int) -> Batch:
     else:
         a, b = as_list(a), as_list(b)
         q, rem = [x // y for x, y in zip(a, b)], [x % y for x, y in zip(a, b)]
+    work = (digit_count(q) * p.divisor_digits).tolist()  # long division: one divisor-sized step per quotient digit
     questions = [f"Divide {x} by {y}. Answer as '<quotient> r <remainder>'." for x, y in zip(a, b)]
     answers = [f"{x} r {y}" for x, y in zip(q, rem)]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, work))
 
 
 def _parse_quotient_remainder(text: str) -> tuple[int, int] | None:
@@ -444,5 +504,7 @@ register(
         generate_batch=generate_division,
         verify=verify_division,
         solve=solve_division,
+        version=2,
+        difficulty="long-division work: quotient digits times divisor digits",
     )
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,6 +35,7 @@ class Batch:
 
 Verifier = Callable[[Mapping[str, Any], str], bool]
 Solver = Callable[[Mapping[str, Any]], str]
+Checker = Callable[[Mapping[str, Any]], bool]
 BatchGenerator = Callable[[np.random.Generator, int, int], Batch]
 
 
@@ -44,6 +45,10 @@ class Skill:
 
     `solve(item)` parses the question text back and computes the answer by a method independent of the
     generator; validation uses it to prove every gold answer right, so every skill has one.
+    Each item's `params` holds the level's knobs plus `difficulty`, a per-item count of what `difficulty` names
+    (carries, clues, solver steps...), so a user can see that level L + 1 asks more than level L.
+    `consistent(item)`, where a skill has one, replays the question's world (a story's holdings, say) from the
+    text and says whether it is possible; the validation gate runs it on every generated item.
     """
 
     name: str
@@ -54,6 +59,8 @@ class Skill:
     verify: Verifier
     solve: Solver  # re-derives the answer from the question alone, independently of generation
     version: int = 1
+    difficulty: str = ""  # what params["difficulty"] counts per item; "" where a skill records none
+    consistent: Checker | None = None  # the question describes a possible world (replayed from its text)
 
     @property
     def generator_version(self) -> str:
@@ -74,6 +81,45 @@ class Skill:
 
 
 REGISTRY: dict[str, Skill] = {}
+
+
+def with_difficulty(knobs: BaseModel, values: Iterable[int]) -> list[dict[str, Any]]:
+    """Per-item params: the level's knobs plus each item's difficulty (Batch.params)."""
+    base = knobs.model_dump()
+    return [{**base, "difficulty": v} for v in values]
+
+
+def mean_difficulty(skill: Skill, level: int, n: int = 40, seed: int = 0) -> float:
+    """Mean params["difficulty"] over a batch of n items at one level (NaN where the skill records none)."""
+    batch = skill.generate_batch(np.random.default_rng(seed), check_level(level), n)
+    values = [p["difficulty"] for p in batch.params or () if "difficulty" in p]
+    return sum(values) / len(values) if values else float("nan")
+
+
+PROFILE_LEVELS = (1, 2, 3, 5, 8, 12, 20)
+
+
+def difficulty_profile(skill: Skill, levels: Iterable[int] = PROFILE_LEVELS, n: int = 30) -> str:
+    """One line for `curriculum skills`: what the skill's difficulty counts and its mean at a few levels,
+    e.g. 'carries: L1 0.5, L2 1.0, L3 1.5, ...' (a small sample per level)."""
+    means = ", ".join(f"L{level} {mean_difficulty(skill, level, n, seed=level):.1f}" for level in levels)
+    return f"{skill.difficulty or 'difficulty'}: {means}"
+
+
+def consistency_checks(skills: Iterable[str | None], questions: Iterable[str | None]) -> list[bool]:
+    """Per row: True unless the row's skill has a `consistent` hook that finds its world impossible (or
+    unreadable). Rows of unknown skills pass here: the gold and schema checks catch those."""
+    out = []
+    for name, question in zip(skills, questions):
+        skill = REGISTRY.get(name or "")
+        if skill is None or skill.consistent is None:
+            out.append(True)
+            continue
+        try:
+            out.append(question is not None and bool(skill.consistent({"question": question})))
+        except Exception:  # an unreadable story is not a possible one
+            out.append(False)
+    return out
 
 
 def register(skill: Skill) -> Skill:

@@ -1,4 +1,8 @@
-"""Boolean formula evaluation: constants joined by and/or/xor/not, nested deeper at each level."""
+"""Boolean formula evaluation: constants joined by and/or/xor/not, nested deeper at each level.
+
+Every binary operand that is itself compound is bracketed, so only `not` could bind two ways; each question
+says that it binds tightest ("not False or True" is (not False) or True).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _OPS = ("and", "or", "xor")
+_CONVENTION = "`not` binds tightest. "  # the one precedence the brackets leave open
 
 
 class BooleanParams(BaseModel, frozen=True):
@@ -48,31 +53,35 @@ def generate_boolean(rng: np.random.Generator, level: int, n: int) -> Batch:
     r = random.Random(int(rng.integers(2**63)))
     want = [i % 2 == 0 for i in range(n)]
     r.shuffle(want)
-    questions, answers = [], []
+    questions, answers, steps = [], [], []
     for target in want:
         while True:
             text, value = _formula(r, p.operators, p.negation_rate)
             if value == target:
                 break
-        questions.append(f"{text} =")
+        questions.append(f"{_CONVENTION}{text} =")
         answers.append("True" if value else "False")
-    return Batch(questions, answers)
+        steps.append(p.operators + text.count("not "))
+    return Batch(questions, answers, with_difficulty(p, steps))
 
 
 def evaluate_formula(text: str) -> bool:
-    """Recursive-descent evaluation of a formula as printed (left-associative binary operators)."""
+    """Recursive-descent evaluation of a formula as printed: `not` binds tightest; a chain of binary operators
+    without brackets says nothing about which binds first, so it is refused."""
     tokens = text.replace("(", " ( ").replace(")", " ) ").split()
     pos = 0
 
     def atom() -> bool:
         nonlocal pos
+        if pos >= len(tokens):
+            raise ValueError("the formula ends early")
         tok = tokens[pos]
         pos += 1
         if tok == "not":
             return not atom()
         if tok == "(":
             value = expr()
-            if tokens[pos] != ")":
+            if pos >= len(tokens) or tokens[pos] != ")":
                 raise ValueError(f"expected ) at token {pos}")
             pos += 1
             return value
@@ -83,10 +92,12 @@ def evaluate_formula(text: str) -> bool:
     def expr() -> bool:
         nonlocal pos
         value = atom()
-        while pos < len(tokens) and tokens[pos] in _OPS:
+        if pos < len(tokens) and tokens[pos] in _OPS:
             op = tokens[pos]
             pos += 1
             rhs = atom()
+            if pos < len(tokens) and tokens[pos] in _OPS:
+                raise ValueError("a chain of operators without brackets is ambiguous")
             value = (value and rhs) if op == "and" else (value or rhs) if op == "or" else (value != rhs)
         return value
 
@@ -97,17 +108,22 @@ def evaluate_formula(text: str) -> bool:
 
 
 def solve_boolean(item) -> str:
-    return str(evaluate_formula(item["question"].rstrip("= ")))
+    question = item["question"]
+    if not question.startswith(_CONVENTION) or not question.endswith(" ="):
+        raise ValueError(f"not a boolean_eval question: {question!r}")
+    return str(evaluate_formula(question[len(_CONVENTION) : -2]))
 
 
 register(
     Skill(
         name="boolean_eval",
         domain="logic",
-        description="Evaluate a formula of True/False constants with and, or, xor, not.",
+        description="Evaluate a formula of True/False constants with and, or, xor, not (`not` binds tightest).",
         params=boolean_params,
         generate_batch=generate_boolean,
         verify=verify_bool,
         solve=solve_boolean,
+        version=2,
+        difficulty="operators to apply: binary ones plus each not",
     )
 )

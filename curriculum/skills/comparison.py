@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 
 class ComparisonParams(BaseModel, frozen=True):
@@ -38,7 +38,7 @@ def generate_comparison(rng: np.random.Generator, level: int, n: int) -> Batch:
     b = ["".join(map(str, r)) for r in digits[1].tolist()]
     questions = [f"Which is larger: {x} or {y}?" for x, y in zip(a, b)]
     answers = [max(x, y) for x, y in zip(a, b)]  # equal length: string order is numeric order
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(comparison_params(level), (shared + 1).tolist()))
 
 
 def verify_comparison(item, answer: str) -> bool:
@@ -60,5 +60,7 @@ register(
         generate_batch=generate_comparison,
         verify=verify_comparison,
         solve=solve_comparison,
+        version=2,
+        difficulty="digits read before the two numbers differ",
     )
 )

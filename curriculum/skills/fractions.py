@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from curriculum.skills._exact import digit_count
 from curriculum.skills.answers import clean, parse_fraction
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _INT64_MAX_BOUND = 10**9  # knob ceiling that keeps every product below in int64 (reached only at absurd levels)
@@ -94,10 +95,11 @@ def generate_simplify(rng: np.random.Generator, level: int, n: int) -> Batch:
     k = rng.integers(2, prm.max_factor + 1, size=n, dtype=np.int64)
     if prm.negatives:
         p = np.where(rng.integers(0, 2, size=n) == 1, -p, p)
+    shown = (digit_count(p * k) + digit_count(q * k)).tolist()
     a, b = (p * k).tolist(), (q * k).tolist()
     questions = [f"Simplify {x}/{y} to lowest terms. Give the answer as a fraction a/b." for x, y in zip(a, b)]
     answers = [f"{x}/{y}" for x, y in zip(p.tolist(), q.tolist())]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(prm, shown))
 
 
 def verify_simplify(item: Mapping[str, Any], answer: str) -> bool:
@@ -141,6 +143,8 @@ register(
         generate_batch=generate_simplify,
         verify=verify_simplify,
         solve=solve_simplify,
+        version=2,
+        difficulty="digits of the fraction shown",
     )
 )
 
@@ -204,7 +208,10 @@ def generate_add(rng: np.random.Generator, level: int, n: int) -> Batch:
         exprs = ["".join(p) for p in zip(*parts)]
     tail = ". Give the answer in lowest terms as a/b, or as an integer if it is whole."
     questions = [f"Compute {e}{tail}" for e in exprs]
-    return Batch(questions, _fraction_strings(num.tolist(), den.tolist()))
+    common = np.lcm.reduce(dens, axis=0) if fits else [math.lcm(*ds) for ds in zip(*dl)]
+    return Batch(
+        questions, _fraction_strings(num.tolist(), den.tolist()), with_difficulty(prm, digit_count(common).tolist())
+    )
 
 
 def verify_add(item: Mapping[str, Any], answer: str) -> bool:
@@ -257,6 +264,8 @@ register(
         generate_batch=generate_add,
         verify=verify_add,
         solve=solve_add,
+        version=2,
+        difficulty="digits of the least common denominator",
     )
 )
 
@@ -334,7 +343,8 @@ def generate_compare(rng: np.random.Generator, level: int, n: int) -> Batch:
         for w, x, y, z in zip(a.tolist(), b.tolist(), c.tolist(), d.tolist())
     ]
     answers = [_SYMBOLS[t] for t in target.tolist()]
-    return Batch(questions, answers)
+    cross = digit_count(np.maximum(np.abs(a * d), np.abs(c * b))).tolist()
+    return Batch(questions, answers, with_difficulty(prm, cross))
 
 
 def _question_fractions(item: Mapping[str, Any]) -> tuple[Fraction, Fraction] | None:
@@ -400,5 +410,7 @@ register(
         generate_batch=generate_compare,
         verify=verify_compare,
         solve=solve_compare,
+        version=2,
+        difficulty="digits of the larger cross product",
     )
 )

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool, verify_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 
 def _labels(n: int) -> list[str]:
@@ -60,7 +60,8 @@ def reachability_params(level: int) -> ReachabilityParams:
     return ReachabilityParams(nodes=nodes, edges=nodes + nodes // 2)
 
 
-def _reach_item(r: random.Random, n: int, m: int, want: bool, names: list[str]) -> tuple[str, str]:
+def _reach_item(r: random.Random, n: int, m: int, want: bool, names: list[str]) -> tuple[str, str, int]:
+    """(question, answer, nodes reachable from the source: what a search has to visit)."""
     while True:
         edges = _random_edges(r, n, m)
         adj: list[list[int]] = [[] for _ in range(n)]
@@ -97,7 +98,7 @@ def _reach_item(r: random.Random, n: int, m: int, want: bool, names: list[str]) 
         f"A directed graph has the edges {text}. Following edges only in their direction, "
         f"can you reach {lab[tgt]} starting from {lab[src]}? Answer Yes or No."
     )
-    return q, "Yes" if want else "No"
+    return q, "Yes" if want else "No", len(dist)
 
 
 def generate_reachability(rng: np.random.Generator, level: int, n: int) -> Batch:
@@ -107,12 +108,13 @@ def generate_reachability(rng: np.random.Generator, level: int, n: int) -> Batch
     want = [i % 2 == 0 for i in range(n)]
     r.shuffle(want)
     names = _labels(p.nodes)
-    questions, answers = [], []
+    questions, answers, visited = [], [], []
     for w in want:
-        q, a = _reach_item(r, p.nodes, p.edges, w, names)
+        q, a, v = _reach_item(r, p.nodes, p.edges, w, names)
         questions.append(q)
         answers.append(a)
-    return Batch(questions, answers)
+        visited.append(v)
+    return Batch(questions, answers, with_difficulty(p, visited))
 
 
 # solver: the question text alone, by depth-first search (the generator runs a breadth-first one)
@@ -151,6 +153,8 @@ register(
         generate_batch=generate_reachability,
         verify=verify_bool,
         solve=solve_reachability,
+        version=2,
+        difficulty="nodes reachable from the start (what a search visits)",
     )
 )
 
@@ -170,7 +174,8 @@ def shortest_path_params(level: int) -> ShortestPathParams:
     return ShortestPathParams(nodes=nodes, edges=nodes - 1 + (nodes + 1) // 2, max_weight=min(9, 1 + 2 * level))
 
 
-def _sp_item(r: random.Random, n: int, m: int, wmax: int, names: list[str]) -> tuple[str, str]:
+def _sp_item(r: random.Random, n: int, m: int, wmax: int, names: list[str]) -> tuple[str, str, int]:
+    """(question, answer, nodes no farther than the target: what Dijkstra settles before it stops)."""
     rand = r.random
     order = list(range(n))
     r.shuffle(order)
@@ -213,19 +218,20 @@ def _sp_item(r: random.Random, n: int, m: int, wmax: int, names: list[str]) -> t
         f"length. What is the length of the shortest path from {names[src]} to {names[tgt]}? "
         f"Answer with an integer."
     )
-    return q, str(dist[tgt])
+    return q, str(dist[tgt]), sum(d <= dist[tgt] for d in dist)
 
 
 def generate_shortest_path(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = shortest_path_params(level)
     r = random.Random(int(rng.integers(2**63)))
     names = _labels(p.nodes)
-    questions, answers = [], []
+    questions, answers, settled = [], [], []
     for _ in range(n):
-        q, a = _sp_item(r, p.nodes, p.edges, p.max_weight, names)
+        q, a, k = _sp_item(r, p.nodes, p.edges, p.max_weight, names)
         questions.append(q)
         answers.append(a)
-    return Batch(questions, answers)
+        settled.append(k)
+    return Batch(questions, answers, with_difficulty(p, settled))
 
 
 # solver: the question text alone, by Bellman-Ford (the generator runs Dijkstra)
@@ -270,5 +276,7 @@ register(
         generate_batch=generate_shortest_path,
         verify=verify_int,
         solve=solve_shortest_path,
+        version=2,
+        difficulty="nodes no farther than the target (what Dijkstra settles)",
     )
 )

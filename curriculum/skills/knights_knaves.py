@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 NAMES = (
     "Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi", "Ivan", "Judy",
@@ -33,11 +33,14 @@ _ROLE = ("knave", "knight")
 class KnightsKnavesParams(BaseModel, frozen=True):
     people: int  # islanders; the search space is 2**people
     compound_rate: float  # share of statements that are compound (and/or/if/same/exactly...)
+    extra_statements: int  # true-to-type statements beyond those that pin the answer down: one more a level from 6
 
 
 def knights_knaves_params(level: int) -> KnightsKnavesParams:
     return KnightsKnavesParams(
-        people=2 + int(1.2 * math.log2(level)), compound_rate=min(0.85, 0.2 * (level - 1))
+        people=2 + int(1.2 * math.log2(level)),
+        compound_rate=min(0.85, 0.2 * (level - 1)),
+        extra_statements=max(0, level - 5),
     )
 
 
@@ -164,7 +167,7 @@ def generate_knights_knaves(rng: np.random.Generator, level: int, n: int) -> Bat
     w = _World(p.people)
     pool = _names(p.people)
     size = 1 << p.people
-    questions, answers = [], []
+    questions, answers, statements = [], [], []
     for _ in range(n):
         names = r.sample(pool, p.people)
         hidden = int(r.random() * size)  # uniform: no assignment dominates the answers
@@ -175,6 +178,7 @@ def generate_knights_knaves(rng: np.random.Generator, level: int, n: int) -> Bat
             if said is not None:
                 break
             tries += 1
+        said += _extra_statements(r, w, names, p.compound_rate, hidden, p.extra_statements, said)
         seen: set[int] = set()
         lines = []
         for i, text in said:
@@ -187,7 +191,28 @@ def generate_knights_knaves(rng: np.random.Generator, level: int, n: int) -> Bat
             'Answer as "Name: knight" or "Name: knave" for each person, separated by commas.'
         )
         answers.append(", ".join(f"{names[j]}: {_ROLE[(hidden >> j) & 1]}" for j in range(p.people)))
-    return Batch(questions, answers)
+        statements.append(len(said))
+    return Batch(questions, answers, with_difficulty(p, statements))
+
+
+def _extra_statements(
+    r: random.Random, w: _World, names: list[str], compound: float, hidden: int, count: int,
+    said: list[tuple[int, str]],
+) -> list[tuple[int, str]]:
+    """`count` more statements, each true exactly when its speaker is a knight in `hidden` (so the answer
+    stands), none repeating what its speaker already said."""
+    out: list[tuple[int, str]] = []
+    known = set(said)
+    hbit = 1 << hidden
+    for _ in range(count):
+        i = int(r.random() * len(names))
+        for _ in range(40):
+            text, m = _statement(r, w, names, i, compound)
+            if (w.full ^ (w.knight[i] ^ m)) & hbit and (i, text) not in known:
+                known.add((i, text))
+                out.append((i, text))
+                break
+    return out
 
 
 _PAIR = re.compile(r"\b([a-z][a-z0-9]*)\s*(?::|=|-|\bis\s+an?\b|\bis\b)?\s*(knight|knave)s?\b")
@@ -326,5 +351,7 @@ register(
         generate_batch=generate_knights_knaves,
         verify=verify_knights_knaves,
         solve=solve_knights_knaves,
+        version=2,
+        difficulty="statements to weigh",
     )
 )

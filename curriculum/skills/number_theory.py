@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from curriculum.skills._exact import as_list, uniform_ints
 from curriculum.skills.answers import clean, parse_bool, verify_int_or_gold
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 # ---------------------------------------------------------------- modular arithmetic
 
@@ -78,7 +78,9 @@ def generate_modular(rng: np.random.Generator, level: int, n: int) -> Batch:
         ]
         second = [y if k < 3 else w for k, w, y in zip(kinds, b, e)]
     questions = [_MOD_TEMPLATES[k] % (x, y, z, z - 1) for k, x, y, z in zip(kinds, a, second, m)]
-    return Batch(questions, list(map(str, answers)))
+    # reducing by an m-digit modulus, and for a power one squaring per bit of the exponent
+    work = [len(str(z)) + (y.bit_length() if k < 3 else 0) for k, y, z in zip(kinds, second, m)]
+    return Batch(questions, list(map(str, answers)), with_difficulty(p, work))
 
 
 # solver: the question text alone, builtin pow and Python ints
@@ -106,6 +108,8 @@ register(
         generate_batch=generate_modular,
         verify=verify_int_or_gold,
         solve=solve_modular,
+        version=2,
+        difficulty="work: digits of the modulus, plus one squaring per bit of an exponent",
     )
 )
 
@@ -157,7 +161,39 @@ def generate_gcd_lcm(rng: np.random.Generator, level: int, n: int) -> Batch:
         "What is the least common multiple of " + body,
     )
     questions = [templates[k] % xs for k, xs in zip(kinds.tolist(), zip(*cols))]
-    return Batch(questions, list(map(str, answers)))
+    if p.digits <= 18:
+        steps = _euclid_steps(nums).tolist()
+    else:
+        steps = [_euclid_steps_exact(xs) for xs in zip(*cols)]
+    return Batch(questions, list(map(str, answers)), with_difficulty(p, steps))
+
+
+def _euclid_steps(nums: np.ndarray) -> np.ndarray:
+    """Division steps of Euclid's algorithm folding gcd over the rows of nums (count, n) int64 > 0 (lcm needs
+    the same gcds), per item."""
+    steps = np.zeros(nums.shape[1], dtype=np.int64)
+    g = nums[0]
+    for row in nums[1:]:
+        a, b = g, row
+        while True:
+            live = b != 0
+            if not live.any():
+                break
+            steps += live
+            a, b = np.where(live, b, a), np.where(live, a % np.where(live, b, 1), 0)
+        g = a
+    return steps
+
+
+def _euclid_steps_exact(xs: tuple[int, ...]) -> int:
+    steps, g = 0, xs[0]
+    for b in xs[1:]:
+        a = g
+        while b:
+            a, b = b, a % b
+            steps += 1
+        g = a
+    return steps
 
 
 # solver: the question text alone, math.gcd / math.lcm over all the numbers at once
@@ -182,6 +218,8 @@ register(
         generate_batch=generate_gcd_lcm,
         verify=verify_int_or_gold,
         solve=solve_gcd_lcm,
+        version=2,
+        difficulty="division steps of Euclid's algorithm over all the numbers",
     )
 )
 
@@ -383,7 +421,7 @@ def generate_primality(rng: np.random.Generator, level: int, n: int) -> Batch:
     numbers = [next(pi) if y else next(ci) for y in yes]
     questions = [f"Is {x} a prime number? Answer yes or no." for x in numbers]
     answers = ["yes" if y else "no" for y in yes]
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, [p.digits] * n))
 
 
 _PRIME_WORDS = {"prime": True, "a prime": True, "composite": False, "not prime": False, "not a prime": False}
@@ -432,5 +470,7 @@ register(
         generate_batch=generate_primality,
         verify=verify_yes_no,
         solve=solve_primality,
+        version=2,
+        difficulty="digits of the number",
     )
 )

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from curriculum.skills._names import NAMES, ilog, join_names, ordinal
 from curriculum.skills.answers import verify_text
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 # (more, less, most, least, noun)
 _SCALES = (
@@ -35,8 +35,9 @@ class OrderingParams(BaseModel, frozen=True):
 
 
 def ordering_params(level: int) -> OrderingParams:
+    """One more person a level up to 37 (level 35); from there one more redundant comparison a level."""
     n = min(2 + level, 32 + ilog(level, 2), len(NAMES))
-    return OrderingParams(people=n, extra_comparisons=n // 2)
+    return OrderingParams(people=n, extra_comparisons=n // 2 + max(0, level - 34))
 
 
 def _ordering_item(r: random.Random, n: int, extra: int) -> tuple[str, str]:
@@ -73,7 +74,8 @@ def generate_ordering(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = ordering_params(level)
     r = random.Random(int(rng.integers(2**63)))
     out = [_ordering_item(r, p.people, p.extra_comparisons) for _ in range(n)]
-    return Batch([q for q, _ in out], [a for _, a in out])
+    shown = p.people - 1 + min(p.extra_comparisons, (p.people - 1) * (p.people - 2) // 2)
+    return Batch([q for q, _ in out], [a for _, a in out], with_difficulty(p, [shown] * n))
 
 
 # solver: the question text alone, by Kahn's topological sort of the comparisons (the generator never sorts)
@@ -128,5 +130,7 @@ register(
         generate_batch=generate_ordering,
         verify=verify_text,
         solve=solve_ordering,
+        version=2,
+        difficulty="comparisons to combine",
     )
 )

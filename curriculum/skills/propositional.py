@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool, verify_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _LETTERS = "pqrstuvw"
 _NEG_ATOM = 0.3  # chance a variable is negated
@@ -166,14 +166,14 @@ def _truth_table(tokens: list[str], env: Mapping[str, np.ndarray]) -> np.ndarray
 
 class EntailmentParams(BaseModel, frozen=True):
     variables: int  # propositional variables p, q, r, ...
-    premises: int  # premises stated
+    premises: int  # premises stated: one more at every level
     max_ops: int  # binary connectives per premise: 0..max_ops
 
 
 def entailment_params(level: int) -> EntailmentParams:
     return EntailmentParams(
         variables=2 + _log2(level),
-        premises=2 + math.isqrt(level - 1),
+        premises=1 + level,
         max_ops=1 + int(0.75 * math.log2(level)),
     )
 
@@ -187,12 +187,13 @@ def generate_entailment(rng: np.random.Generator, level: int, n: int) -> Batch:
     size = 1 << p.variables
     want = [i % 2 == 0 for i in range(n)]
     r.shuffle(want)
-    questions, answers = [], []
+    questions, answers, connectives = [], [], []
     for target in want:
         while True:
             hidden = 1 << int(r.random() * size)
             texts: list[str] = []
             models = full
+            used = 0
             for _ in range(p.premises):
                 while True:  # mostly compound premises, each true under `hidden`, none repeated
                     ops = 0 if r.random() < 0.2 else 1 + int(r.random() * p.max_ops)
@@ -201,22 +202,26 @@ def generate_entailment(rng: np.random.Generator, level: int, n: int) -> Batch:
                         break
                 texts.append(t)
                 models &= m
+                used += ops
             conclusion = None
             for _ in range(24):
-                t, m, _ = _formula(r, int(r.random() * (p.max_ops + 1)), names, masks, full)
+                ops = int(r.random() * (p.max_ops + 1))
+                t, m, _ = _formula(r, ops, names, masks, full)
                 if m == full or m == 0 or t in texts:
                     continue
                 if (models & (full ^ m) == 0) == target:
                     conclusion = t
+                    used += ops
                     break
             if conclusion is not None:
                 break
+        connectives.append(used)
         questions.append(
             f"Premises: {'; '.join(texts)}. (`not` binds tightest.) Does the conclusion {conclusion} follow, "
             "i.e. is it true under every truth assignment that makes all the premises true? Answer yes or no."
         )
         answers.append("yes" if target else "no")
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, connectives))
 
 
 _ENTAIL_TEXT = re.compile(
@@ -250,6 +255,8 @@ register(
         generate_batch=generate_entailment,
         verify=verify_bool,
         solve=solve_entailment,
+        version=2,
+        difficulty="binary connectives in the premises and the conclusion",
     )
 )
 
@@ -259,11 +266,11 @@ register(
 
 class SatCountParams(BaseModel, frozen=True):
     variables: int  # all 2**variables assignments are counted
-    operators: int  # binary connectives in the formula
+    operators: int  # binary connectives in the formula: one more at every level
 
 
 def sat_count_params(level: int) -> SatCountParams:
-    return SatCountParams(variables=2 + _log2(level), operators=1 + level // 3)
+    return SatCountParams(variables=2 + _log2(level), operators=level)
 
 
 def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
@@ -273,7 +280,7 @@ def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
     names = [_var_name(i) for i in range(p.variables)]
     total = 1 << p.variables
     listed = ", ".join(names)
-    questions, answers = [], []
+    questions, answers, steps = [], [], []
     for _ in range(n):
         text, m, _ = _formula(r, p.operators, names, masks, full)
         questions.append(
@@ -281,7 +288,8 @@ def generate_sat_count(rng: np.random.Generator, level: int, n: int) -> Batch:
             f"true: {text}? (`not` binds tightest.) Give an integer."
         )
         answers.append(str(m.bit_count()))
-    return Batch(questions, answers)
+        steps.append(p.operators + text.count("not "))
+    return Batch(questions, answers, with_difficulty(p, steps))
 
 
 _COUNT_TEXT = re.compile(
@@ -315,5 +323,7 @@ register(
         generate_batch=generate_sat_count,
         verify=verify_int,
         solve=solve_sat_count,
+        version=2,
+        difficulty="connectives to evaluate per assignment: binary ones plus each not",
     )
 )

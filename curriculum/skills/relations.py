@@ -4,7 +4,9 @@ The tree starts from one founding couple; in each later generation some blood me
 outside the family (no parents in the tree) and have children. Every child's two parents are stated, every
 couple's marriage is stated, and every person's gender follows from at least one fact, so the relation
 (mother, brother, grandson, aunt, niece, cousin, great-uncle, second cousin once removed, ...) is unique.
-Only blood relatives (one descends from the other, or they share ancestors) are asked about.
+Only blood relatives (one descends from the other, or they share ancestors) are asked about. From level 2 the
+facts of a second, unrelated family (the outsiders, stated the same way) are mixed in, one more person a level:
+the pair asked about always belongs to the first family.
 """
 
 from __future__ import annotations
@@ -17,22 +19,25 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.skills._names import FEMALE, MALE, ilog, ordinal
+from curriculum.skills._names import FEMALE, FEMALE_MORE, MALE, MALE_MORE, ilog, ordinal
 from curriculum.skills.answers import clean
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 
 class FamilyParams(BaseModel, frozen=True):
     generations: int
     couples_per_generation: int  # at most this many blood members of a generation marry and have children
     max_children: int
+    outsiders: int  # people of a second, unrelated family whose facts are mixed in: 3 at level 2, one more a level
 
 
 def family_params(level: int) -> FamilyParams:
+    """The tree deepens slowly (a generation per doubling of the level); every level adds one outsider."""
     return FamilyParams(
         generations=2 + ilog(level, 2),
         couples_per_generation=min(3, 1 + ilog(level, 2)),
         max_children=3,
+        outsiders=0 if level == 1 else level + 1,
     )
 
 
@@ -61,13 +66,14 @@ def relation_name(dx: int, dy: int, female: bool) -> str:
     return f"{word} cousin {times} removed"
 
 
-def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str]:
+def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str, int]:
+    """(question, answer, facts stated)."""
     rand = r.random
     female: list[bool] = []
     names: list[str] = []
     used: set[str] = set()
     counts = [0, 0]  # males, females
-    pools = (MALE, FEMALE)
+    pools = (MALE + MALE_MORE, FEMALE + FEMALE_MORE)
 
     def person(is_female: bool) -> int:
         pool = pools[is_female]
@@ -113,6 +119,27 @@ def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str]:
         if not nxt:
             break
         gen = nxt
+    main = len(couples)
+
+    # the outsiders: an unrelated family (couples, each with children, some of whom marry further outsiders);
+    # one or two left over become more children of one of its couples
+    left, single = p.outsiders, []
+    while left and room(True, 2) and room(False, 2):
+        if single and left >= 2 and (left < 3 or rand() < 0.7):
+            b = single.pop(int(rand() * len(single)))
+            spouse = person(not female[b])
+            left -= 1
+        elif left >= 3:
+            b, spouse = person(True), person(False)
+            left -= 2
+        else:
+            kids = couples[main + int(rand() * (len(couples) - main))][2]
+            for _ in range(left):
+                kids.append(person(rand() < 0.5))
+            break
+        kids = family(b, spouse, min(left, 1 + int(rand() * p.max_children)))
+        left -= len(kids)
+        single += kids
 
     # facts: one marriage statement per couple reveals one spouse's gender, a parent-form link reveals the
     # other; every child is revealed by a child-form link
@@ -141,7 +168,7 @@ def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str]:
     # every blood pair, bucketed by (dx, dy) below the nearest common ancestor couple
     below: dict[int, list[tuple[int, int]]] = {}  # person -> [(descendant, depth >= 1)]
     buckets: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for wife, husband, kids in reversed(couples):  # children's couples come later: bottom-up
+    for wife, husband, kids in reversed(couples[:main]):  # children's couples come later: bottom-up
         subs = []
         for c in kids:
             sub = [(c, 1)]
@@ -173,14 +200,14 @@ def _family_item(r: random.Random, p: FamilyParams) -> tuple[str, str]:
         f"{' '.join(facts)} How is {names[x]} related to {names[y]}? Complete '{names[x]} is {names[y]}'s ___' "
         f"with one relation term (e.g. {examples})."
     )
-    return q, answer
+    return q, answer, len(facts)
 
 
 def generate_family(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = family_params(level)
     r = random.Random(int(rng.integers(2**63)))
     out = [_family_item(r, p) for _ in range(n)]
-    return Batch([q for q, _ in out], [a for _, a in out])
+    return Batch([q for q, _, _ in out], [a for _, a, _ in out], with_difficulty(p, [k for _, _, k in out]))
 
 
 _LEAD = re.compile(r"^(?:the|a|an|his|her|their)\s+")
@@ -276,5 +303,7 @@ register(
         generate_batch=generate_family,
         verify=verify_family,
         solve=solve_family,
+        version=2,
+        difficulty="facts stated (the family's and the outsiders')",
     )
 )

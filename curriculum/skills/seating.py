@@ -21,6 +21,7 @@ from curriculum.skills._seating_engine import (
     BEFORE,
     BITSET_MAX,
     DIFF,
+    DIRECT_SHARE,
     LEFT,
     NEXT,
     NOTAT,
@@ -31,9 +32,10 @@ from curriculum.skills._seating_engine import (
     csp_clues,
     csp_solutions,
     factorial,
+    kind_cdf,
 )
 from curriculum.skills.answers import clean, parse_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 # noun, values, reference ("the person ..."), property, negated property, "what" question
 _CATS = (
@@ -65,16 +67,21 @@ _MAX_PEOPLE = min(len(c[1]) for c in _CATS)
 class SeatingParams(BaseModel, frozen=True):
     people: int  # seats in the row
     attributes: int  # including the names
+    relational_share: float  # weight of clues that only relate or exclude (next to, left of, not in seat...)
 
 
 def seating_params(level: int) -> SeatingParams:
+    """The row and the attributes grow slowly (a puzzle stays readable); in between, every level draws a little
+    more of its clues from the relational kinds, so fewer clues state a pairing or a seat outright."""
     return SeatingParams(
         people=min(2 + ilog(level, 2), _MAX_PEOPLE),
         attributes=min(2 + ilog(level, 3), len(_CATS) + 1),
+        relational_share=round(min(0.99, 1 - DIRECT_SHARE + 0.003 * (level - 1)), 3),
     )
 
 
-def _seating_item(r: random.Random, n: int, k: int, tables) -> tuple[str, str]:
+def _seating_item(r: random.Random, n: int, k: int, tables, cdf: tuple) -> tuple[str, str, int]:
+    """(question, answer, clues given)."""
     cats = r.sample(_CATS, k - 1)
     names = r.sample(NAMES, n)
     values = [names] + [r.sample(c[1], n) for c in cats]
@@ -86,9 +93,9 @@ def _seating_item(r: random.Random, n: int, k: int, tables) -> tuple[str, str]:
         for p, v in enumerate(perm):
             pos[a * n + v] = p
     if tables is not None:
-        clues = bitset_clues(r, n, k, pos, who, tables)
+        clues = bitset_clues(r, n, k, pos, who, tables, cdf)
     else:
-        clues = csp_clues(r, n, k, pos, who)
+        clues = csp_clues(r, n, k, pos, who, cdf)
     r.shuffle(clues)
 
     def ref(e: int) -> str:
@@ -149,7 +156,7 @@ def _seating_item(r: random.Random, n: int, k: int, tables) -> tuple[str, str]:
         + " ".join(f"Each has a different {c[0]} ({', '.join(vals)})." for c, vals in zip(cats, values[1:]))
     )
     clue_text = " ".join(f"({i}) {t}" for i, t in enumerate(texts, 1))
-    return f"{intro} Clues: {clue_text} {question}", answer
+    return f"{intro} Clues: {clue_text} {question}", answer, len(clues)
 
 
 def generate_seating(rng: np.random.Generator, level: int, n: int) -> Batch:
@@ -157,8 +164,9 @@ def generate_seating(rng: np.random.Generator, level: int, n: int) -> Batch:
     r = random.Random(int(rng.integers(2**63)))
     people, k = p.people, p.attributes
     tables = bitset_tables(people, k) if n and factorial(people) ** k <= BITSET_MAX else None
-    out = [_seating_item(r, people, k, tables) for _ in range(n)]
-    return Batch([q for q, _ in out], [a for _, a in out])
+    cdf = kind_cdf(p.relational_share)
+    out = [_seating_item(r, people, k, tables, cdf) for _ in range(n)]
+    return Batch([q for q, _, _ in out], [a for _, a, _ in out], with_difficulty(p, [c for _, _, c in out]))
 
 
 _ARTICLE = re.compile(r"^(?:the|a|an|seat|position|number|no\.?)\s+")
@@ -296,5 +304,7 @@ register(
         generate_batch=generate_seating,
         verify=verify_seating,
         solve=solve_seating,
+        version=2,
+        difficulty="clues to combine (a minimal set: every clue is needed)",
     )
 )

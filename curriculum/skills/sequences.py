@@ -1,9 +1,12 @@
-"""Integer sequences: the next term of an arithmetic, geometric or linear-recurrence sequence.
+"""Integer sequences: the next term of an arithmetic, geometric, polynomial or linear-recurrence sequence.
 
 Each question names its family. The shown prefix determines the rule within that family: two terms fix an
-arithmetic or geometric rule (the first term is nonzero), and an order-k recurrence t(n) = c1*t(n-1) + ...
-+ ck*t(n-k) is shown with at least 2k terms whose k x k Hankel matrix [t(i+j)] has a nonzero exact
-determinant, so the coefficients (hence the next term) are unique even over the rationals.
+arithmetic or geometric rule (the first term is nonzero); a polynomial sequence of degree d (its d-th differences
+constant, nonzero) is shown with at least d + 2 terms, so the constant row is seen twice; an order-k recurrence
+t(n) = c1*t(n-1) + ... + ck*t(n-k) is shown with at least 2k terms whose k x k Hankel matrix [t(i+j)] has a
+nonzero exact determinant, so the coefficients (hence the next term) are unique even over the rationals.
+The families get harder with the level: arithmetic only up to level 5, polynomial sequences from level 4 (their
+degree growing), recurrences from level 3 (their order growing).
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ from pydantic import BaseModel
 
 from curriculum.skills._exact import bareiss_det
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _BOUND = 10**6  # knob ceiling that keeps int64 draws sane (reached only at absurd levels)
-_ARITH, _GEO = 0, 1  # families; an order-k recurrence is family k (k >= 2)
+_ARITH, _GEO = 0, 1  # families; an order-k recurrence is family k (k >= 2), a degree-d polynomial family -d
 
 
 class SequenceParams(BaseModel, frozen=True):
+    arithmetic: bool  # plain arithmetic sequences, only at the low levels
     geometric: bool
+    max_degree: int  # polynomial sequences of degree 2..max_degree (none when < 2)
     max_order: int  # recurrences of order 2..max_order (none when < 2)
     terms_shown: int  # arithmetic/geometric show terms_shown..terms_shown+2; order k shows 2k+1..2k+2
     start_max: int
@@ -39,7 +44,9 @@ class SequenceParams(BaseModel, frozen=True):
 
 def sequence_params(level: int) -> SequenceParams:
     return SequenceParams(
+        arithmetic=level < 6,
         geometric=level >= 2,
+        max_degree=0 if level < 4 else 2 + (level - 4) // 8,
         max_order=0 if level < 3 else 2 + (level - 3) // 4,
         terms_shown=5 if level < 6 else 4,
         start_max=min(25 + 25 * level, _BOUND),
@@ -92,6 +99,23 @@ def _geo(rng: np.random.Generator, p: SequenceParams, n: int, length: int) -> np
     return out
 
 
+def _polynomial(rng: np.random.Generator, p: SequenceParams, n: int, d: int, length: int) -> np.ndarray:
+    """Terms whose d-th differences are one nonzero constant: the first term and its lower differences drawn,
+    then summed forward (t += D1, D1 += D2, ...)."""
+    big = (p.start_max + p.step_max) * (length + 1) ** d >= _SAFE
+    dtype: Any = object if big else np.int64
+    t = rng.integers(-p.start_max, p.start_max + 1, size=n, dtype=np.int64).astype(dtype)
+    diffs = [rng.integers(-p.step_max, p.step_max + 1, size=n, dtype=np.int64).astype(dtype) for _ in range(d - 1)]
+    diffs.append(_signed(rng, 1, p.step_max, n).astype(dtype))
+    out = [t]
+    for _ in range(length - 1):
+        t = t + diffs[0]
+        for i in range(d - 1):
+            diffs[i] = diffs[i] + diffs[i + 1]
+        out.append(t)
+    return np.array(out, dtype=dtype)
+
+
 def _recurrence(rng: np.random.Generator, p: SequenceParams, n: int, k: int, length: int) -> np.ndarray:
     big = p.init_max * (k * p.coef_max) ** length >= _SAFE
     dtype: Any = object if big else np.int64
@@ -129,6 +153,12 @@ def _question(family: int, shown: str) -> str:
             f"The sequence {shown}, ... is geometric (each term is the previous term times a fixed number). "
             "What is the next term?"
         )
+    if family < 0:
+        d = -family
+        return (
+            f"In the sequence {shown}, ... the differences of consecutive terms, taken {d} times over, are constant "
+            f"(t(n) is a polynomial in n of degree {d}). What is the next term?"
+        )
     if family == 2:
         return (
             f"In the sequence {shown}, ... each term from the third on is a fixed combination of the previous two: "
@@ -142,35 +172,43 @@ def _question(family: int, shown: str) -> str:
 
 
 def generate_sequence(rng: np.random.Generator, level: int, n: int) -> Batch:
-    """Family mix: arithmetic and geometric a quarter each, recurrences (orders spread evenly) the rest."""
+    """Family mix by weight: arithmetic (low levels) and geometric 1 each, polynomial degrees 1 between them,
+    recurrence orders 2 between them. Difficulty: the unknowns the rule hides (2 for arithmetic and geometric,
+    d + 1 for degree d, 2k for order k: its coefficients and starting terms)."""
     p = sequence_params(level)
-    families = [_ARITH] + ([_GEO] if p.geometric else [])
+    families = ([_ARITH] if p.arithmetic else []) + ([_GEO] if p.geometric else [])
+    degrees = [-d for d in range(2, p.max_degree + 1)]
     orders = list(range(2, p.max_order + 1))
     weights = [1.0] * len(families)
-    if orders:
-        weights += [2.0 / len(orders)] * len(orders)
+    weights += [1.0 / len(degrees)] * len(degrees) if degrees else []
+    weights += [2.0 / len(orders)] * len(orders) if orders else []
+    every = families + degrees + orders
     w = np.array(weights) / sum(weights)
-    fam = np.array(families + orders)[rng.choice(len(w), size=n, p=w)]
-    questions, answers = [""] * n, [""] * n
-    for f in (families + orders):
+    fam = np.array(every)[rng.choice(len(w), size=n, p=w)]
+    questions, answers, unknowns = [""] * n, [""] * n, [0] * n
+    for f in every:
         idx = np.flatnonzero(fam == f)
         if not idx.size:
             continue
         m = idx.size
-        base = p.terms_shown if f < 2 else 2 * f + 1
+        base = p.terms_shown if f in (_ARITH, _GEO) else 2 - f if f < 0 else 2 * f + 1
         shown = base + rng.integers(0, 3, size=m)
         length = base + 3
         if f == _ARITH:
             t = _arith(rng, p, m, level, length)
         elif f == _GEO:
             t = _geo(rng, p, m, length)
+        elif f < 0:
+            t = _polynomial(rng, p, m, -f, length)
         else:
             t = _recurrence(rng, p, m, f, length)
+        hidden = 2 if f in (_ARITH, _GEO) else 1 - f if f < 0 else 2 * f
         rows = t.T.tolist()
         for i, row, s in zip(idx.tolist(), rows, shown.tolist()):
             questions[i] = _question(f, ", ".join(map(str, row[:s])))
             answers[i] = str(row[s])
-    return Batch(questions, answers)
+            unknowns[i] = hidden
+    return Batch(questions, answers, with_difficulty(p, unknowns))
 
 
 _PREFIX = re.compile(r"^\s*(?:the next term is|next term:|t\(\w*\)\s*=|\w\s*=)\s*", re.IGNORECASE)
@@ -195,6 +233,10 @@ _GEO_TAIL = "is geometric (each term is the previous term times a fixed number).
 _REC2_TAIL = (
     "each term from the third on is a fixed combination of the previous two: t(n) = a*t(n-1) + b*t(n-2) "
     "with the same numbers a, b throughout. What is the next term?"
+)
+_POLY_TAIL = re.compile(
+    r"the differences of consecutive terms, taken (\d+) times over, are constant \(t\(n\) is a polynomial in n of "
+    r"degree (\d+)\)\. What is the next term\?"
 )
 _RECK_TAIL = re.compile(
     r"each term from term (\d+) on is a fixed combination of the previous (\d+): t\(n\) = c1\*t\(n-1\) \+ \.\.\. "
@@ -232,6 +274,19 @@ def _next_geometric(t: list[int]) -> int:
     if any(b * t0 != a * t1 for a, b in zip(t, t[1:])):
         raise ValueError("the ratios are not constant")
     return _exact(t[-1] * t1, t0)
+
+
+def _next_polynomial(t: list[int], d: int) -> int:
+    """Difference table down to the d-th row, which must be one repeated nonzero number seen at least twice;
+    then each row's last entry is added back up."""
+    if d < 1 or len(t) < d + 2:
+        raise ValueError("too few terms to see the differences are constant")
+    rows = [t]
+    for _ in range(d):
+        rows.append([b - a for a, b in zip(rows[-1], rows[-1][1:])])
+    if len(set(rows[-1])) != 1 or rows[-1][0] == 0:
+        raise ValueError(f"the differences taken {d} times are not one nonzero constant")
+    return sum(row[-1] for row in rows)
 
 
 def _next_recurrence(t: list[int], k: int) -> int:
@@ -283,6 +338,10 @@ def solve_sequence(item: Mapping[str, Any]) -> str:
     elif question.startswith("In the sequence "):
         cut = question.find(", ... ", 16)
         tail = question[cut + 6 :]
+        if cut > 0 and (m := _POLY_TAIL.fullmatch(tail)):
+            if m[1] != m[2]:
+                raise ValueError("the degree is stated inconsistently")
+            return str(_next_polynomial(_read_terms(question[16:cut]), int(m[1])))
         if cut > 0 and tail == _REC2_TAIL:
             return str(_next_recurrence(_read_terms(question[16:cut]), 2))
         if cut > 0 and (m := _RECK_TAIL.fullmatch(tail)):
@@ -297,10 +356,13 @@ register(
     Skill(
         name="sequence_next",
         domain="maths",
-        description="Next term of an arithmetic, geometric or fixed-coefficient linear-recurrence sequence.",
+        description="Next term of an arithmetic, geometric, polynomial or fixed-coefficient linear-recurrence "
+        "sequence; harder families at higher levels.",
         params=sequence_params,
         generate_batch=generate_sequence,
         verify=verify_sequence,
         solve=solve_sequence,
+        version=2,
+        difficulty="unknowns the rule hides (2 for arithmetic or geometric, d + 1 for degree d, 2k for order k)",
     )
 )

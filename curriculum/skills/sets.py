@@ -2,7 +2,8 @@
 expressions of growing size, or decide subset / disjointness of two expressions.
 
 Elements are small integers (answers sorted increasingly) or words (answers sorted alphabetically); the empty
-set is written "{}". Relation questions are answered yes/no, balanced.
+set is written "{}". Relation questions are answered yes/no, balanced, and say what they mean: "a subset of" is
+⊆ (equal sets count), "disjoint from" means no element in common.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import parse_bool
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 WORDS = (
     "apple", "bear", "cloud", "drum", "eagle", "fern", "grape", "harp", "iris", "jade",
@@ -30,20 +31,22 @@ _EMPTY = "{}"
 _EMPTY_WORDS = frozenset(
     {"", "{}", "∅", "empty", "empty set", "the empty set", "none", "nothing", "[]", "()", "set()"}
 )
+_SUBSET = "(⊆: every element of the left side is also in the right side, so equal sets count)"
+_DISJOINT = "(they have no element in common)"
 _RELATION_SHARE = 0.25  # share of yes/no subset/disjoint questions
 _EMPTY_KEEP = 0.25  # chance an expression whose value is empty is kept (keeps "{}" a minority answer)
 
 
 class SetParams(BaseModel, frozen=True):
     sets: int  # named sets A, B, C, ...
-    operators: int  # binary set operators in an expression
+    operators: int  # binary set operators in an expression (split over both sides of a relation): one more a level
     universe: int  # elements are drawn from this many candidates
     max_size: int  # each named set has 1..max_size elements
 
 
 def set_params(level: int) -> SetParams:
     lg = int(math.log2(level))
-    return SetParams(sets=min(26, 2 + lg), operators=1 + level // 3, universe=8 + 4 * lg, max_size=4 + lg)
+    return SetParams(sets=min(26, 2 + lg), operators=level, universe=8 + 4 * lg, max_size=4 + lg)
 
 
 def _set_name(i: int) -> str:
@@ -86,9 +89,9 @@ def _relation(r: random.Random, ops: int, values: list[frozenset], target: bool)
             continue
         if r.random() < 0.5:
             if (lv <= rv) == target:
-                return f"{lt} a subset of {rt}", target
+                return f"{lt} a subset of {rt} {_SUBSET}", target
         elif (not (lv & rv)) == target:
-            return f"{lt} disjoint from {rt}", target
+            return f"{lt} disjoint from {rt} {_DISJOINT}", target
     return None
 
 
@@ -104,7 +107,7 @@ def generate_sets(rng: np.random.Generator, level: int, n: int) -> Batch:
     ints = list(range(1, p.universe + 1))
     words_pool = list(WORDS) + [f"{WORDS[i % len(WORDS)]}{i // len(WORDS)}" for i in range(len(WORDS), p.universe)]
     words_pool = words_pool[: max(p.universe, 1)]
-    questions, answers = [], []
+    questions, answers, operators = [], [], []
     relation_target = r.random() < 0.5
     for _ in range(n):
         relation = r.random() < _RELATION_SHARE
@@ -121,6 +124,7 @@ def generate_sets(rng: np.random.Generator, level: int, n: int) -> Batch:
             f"{_set_name(i)} = {{{', '.join(sorted(v) if words else map(str, sorted(v)))}}}"
             for i, v in enumerate(values)
         )
+        operators.append(sum(found[0].count(op) for op in _OPS))
         if relation:
             question, truth = found
             questions.append(f"{shown}. Is {question}? Answer yes or no.")
@@ -133,7 +137,7 @@ def generate_sets(rng: np.random.Generator, level: int, n: int) -> Batch:
                 f"List its elements {order}, separated by commas; write {{}} for the empty set."
             )
             answers.append(_show(value, words))
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, operators))
 
 
 def _elements(text: str) -> frozenset | None:
@@ -177,7 +181,7 @@ _SETS_FIND = re.compile(
     r"List its elements (alphabetically|in increasing order), separated by commas; write \{\} for the empty set\."
 )
 _SETS_IS = re.compile(
-    r"(.+)\. Is ([A-Z∪∩\\△() ]+) (a subset of|disjoint from) ([A-Z∪∩\\△() ]+)\? Answer yes or no\."
+    r"(.+)\. Is ([A-Z∪∩\\△() ]+) (a subset of|disjoint from) ([A-Z∪∩\\△() ]+) (\(.*\))\? Answer yes or no\."
 )
 _SET_DEF = re.compile(r"([A-Z]) = \{(.*)\}")
 _ELEMENT_INT = re.compile(r"[1-9][0-9]*")
@@ -267,6 +271,8 @@ def solve_sets(item: Mapping[str, Any]) -> str:
     m = _SETS_IS.fullmatch(question)
     if m is None:
         raise ValueError("not a set question")
+    if m.group(5) != (_SUBSET if m.group(3) == "a subset of" else _DISJOINT):
+        raise ValueError(f"the relation is not stated as {m.group(3)!r} means: {m.group(5)!r}")
     masks, _, _ = _read_sets(m.group(1), None)
     left, right = _set_value(m.group(2), masks), _set_value(m.group(4), masks)
     truth = left & ~right == 0 if m.group(3) == "a subset of" else left & right == 0
@@ -277,10 +283,12 @@ register(
     Skill(
         name="set_relations",
         domain="logic",
-        description="Evaluate set-algebra expressions over small sets, or decide subset / disjointness.",
+        description="Evaluate set-algebra expressions over small sets, or decide subset (⊆) / disjointness.",
         params=set_params,
         generate_batch=generate_sets,
         verify=verify_sets,
         solve=solve_sets,
+        version=2,
+        difficulty="set operators in the expression (or both sides of a relation)",
     )
 )

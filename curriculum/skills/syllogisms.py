@@ -1,11 +1,17 @@
 """Categorical syllogisms and sorites chains with all / some / no: does a conclusion follow?
 
-Every term is assumed non-empty (stated in the question: traditional existential import). Validity is decided
-exactly over the Venn regions of the k terms (the 2**k intersections of terms and complements, held as bits of
-a Python int): universal statements (all, no) empty some regions; existential ones (some, some ... not, and
-"every term is non-empty") each need a non-empty region. Such a set of statements is satisfiable iff every
-existential one still has an allowed region, since the witnesses never conflict. The conclusion follows iff
-the premises plus the conclusion's contradictory are unsatisfiable.
+Every term is assumed non-empty (stated in the question: traditional existential import), and "some" means at
+least one, possibly all (also stated). Validity is decided exactly over the Venn regions of the chain's terms
+(the 2**k intersections of terms and complements, held as bits of a Python int): universal statements (all, no)
+empty some regions; existential ones (some, some ... not, and "every term is non-empty") each need a non-empty
+region. Such a set of statements is satisfiable iff every existential one still has an allowed region, since
+the witnesses never conflict. The conclusion follows iff the premises plus the conclusion's contradictory are
+unsatisfiable.
+
+Distractor premises hang new terms off the chain, each new term in exactly one premise about an earlier term. Any
+model of the chain extends to them (the new term is a member of the earlier one, all of it, or a fresh individual
+beside it), so they never change consistency or the verdict and stay out of the Venn regions: one more of them at
+every level, at no cost in 2**k.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 TERMS = (
     "wugs", "daxes", "blickets", "feps", "toves", "zorbs", "glorps", "snarks", "brillies", "quoks",
@@ -30,17 +36,19 @@ TERMS = (
 )  # fmt: skip
 
 # forms: 0 all X are Y, 1 no X are Y, 2 some X are Y, 3 some X are not Y
+_ASSUME = (
+    "Assume there is at least one of each kind of thing mentioned, and read \"some\" as at least one, possibly all."
+)
 _CONTRADICTORY = (3, 2, 1, 0)
 
 
 class SyllogismParams(BaseModel, frozen=True):
     chain: int  # premises linking the two terms of the conclusion (2 = a classic syllogism)
-    distractors: int  # extra premises about terms off the chain
+    distractors: int  # extra premises, each about a new term off the chain: one more at every level
 
 
 def syllogism_params(level: int) -> SyllogismParams:
-    lg = int(math.log2(level))
-    return SyllogismParams(chain=2 + lg, distractors=lg // 2)
+    return SyllogismParams(chain=2 + int(math.log2(level)), distractors=level - 1)
 
 
 def _sentence(form: int, x: str, y: str, head: bool) -> str:
@@ -93,7 +101,7 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
     p = syllogism_params(level)
     r = random.Random(int(rng.integers(2**63)))
     k = p.chain + 1 + p.distractors
-    masks, full = _term_masks(k)
+    masks, full = _term_masks(p.chain + 1)  # the chain's terms: distractors never change the verdict
     pool = list(TERMS) + [f"{TERMS[i % len(TERMS)][:-1]}{i // len(TERMS)}s" for i in range(len(TERMS), k)]
     want = [i % 2 == 0 for i in range(n)]
     r.shuffle(want)
@@ -101,8 +109,6 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
     for target in want:
         while True:
             premises = _chain(r, p.chain)
-            for d in range(p.distractors):  # a term hanging off a random earlier term
-                premises.append((int(r.random() * 4), int(r.random() * (p.chain + 1 + d)), p.chain + 1 + d))
             if not _satisfiable(premises, masks, full):
                 continue
             if p.chain < 3 or r.random() < 0.8:
@@ -116,6 +122,8 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
             valid = not _satisfiable([*premises, (_CONTRADICTORY[form], a, b)], masks, full)
             if valid == target:
                 break
+        for d in range(p.distractors):  # a new term hanging off a random earlier one (chain or distractor)
+            premises.append((int(r.random() * 4), int(r.random() * (p.chain + 1 + d)), p.chain + 1 + d))
         words = r.sample(pool, k)
         # symmetric forms read either way round; the premise order is shuffled
         texts = [
@@ -125,11 +133,11 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
         ]
         r.shuffle(texts)
         questions.append(
-            f"Assume there is at least one of each kind of thing mentioned. {'. '.join(texts)}. "
+            f"{_ASSUME} {'. '.join(texts)}. "
             f"Does it follow that {_sentence(form, words[a], words[b], False)}? Answer yes or no."
         )
         answers.append("yes" if target else "no")
-    return Batch(questions, answers)
+    return Batch(questions, answers, with_difficulty(p, [p.chain + p.distractors] * n))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -138,10 +146,7 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
 # one. The least individual in X (and Y) is X's (and Y's) closure under the "all" arrows: it works iff no
 # "no" pair lies inside it (and, for "some X are not Y", Y is outside it), since any other candidate holds it.
 
-_SYL_TEXT = re.compile(
-    r"Assume there is at least one of each kind of thing mentioned\. (.+)\. Does it follow that (.+)\? "
-    r"Answer yes or no\."
-)
+_SYL_TEXT = re.compile(re.escape(_ASSUME) + r" (.+)\. Does it follow that (.+)\? Answer yes or no\.")
 _SYL_SENTENCE = re.compile(r"(all|no|some) ([a-z][a-z0-9]*) are (not )?([a-z][a-z0-9]*)")
 _NEGATION = {"all": "some-not", "no": "some", "some": "no", "some-not": "all"}
 
@@ -215,5 +220,7 @@ register(
         generate_batch=generate_syllogism,
         verify=verify_bool,
         solve=solve_syllogism,
+        version=2,
+        difficulty="premises to read (the chain and the distractors)",
     )
 )

@@ -3,7 +3,12 @@
 A person starts with some objects; each step adds, removes, or adds whole packs of them; distractor sentences
 (other people, other objects, ages, distances, times) are shuffled in between. From level 4 on, half the items
 end by sharing everything equally, and the start is raised so the share is exact. Every amount in the story is
-at least 2 and the running total never drops below 1, so the story stays sensible and the answer exact.
+at least 2 and the running total never drops below 1, so the answer is exact.
+
+Every story is possible: nobody gives, sells or loses more than they can hold, and a count stated for someone
+else ("Hiro has 3 plums") is at least what the story has them give away later, net of what they were given
+before. The generator raises each stated count to what the story needs; `consistent_word_problem` replays the
+holdings of everyone in the text and the validation gate runs it on every item.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register
+from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 NAMES = (
     "Ava", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jonas", "Kira", "Liam", "Maya",
@@ -62,6 +67,7 @@ EVENTS = (
     (lambda N, F, k, m, O, P: f"{F} sells {k} {P}.", 2, None),
 )
 DISTRACTORS = FACTS + EVENTS
+_FRIEND_HAS, _ALSO_OWNS, _FRIEND_FINDS, _BUYS_OTHER = 0, 4, 6, 7  # DISTRACTORS that state or change holdings
 
 
 _ADD, _SUB, _PACK = 0, 1, 2
@@ -160,7 +166,8 @@ def generate_word_problem(rng: np.random.Generator, level: int, n: int) -> Batch
     answer = np.where(share, total // groups, total)
 
     variant = rng.integers(0, 4, size=(s, n))
-    tids = np.where(kinds == _PACK, 8 + (variant & 1), 4 * kinds + variant).tolist()
+    tid = np.where(kinds == _PACK, 8 + (variant & 1), 4 * kinds + variant)
+    tids = tid.tolist()
     boxes = ((variant + each) % len(CONTAINERS)).tolist()
     counts = np.where(kinds == _PACK, packs, amount).tolist()
     each_l = each.tolist()
@@ -168,22 +175,32 @@ def generate_word_problem(rng: np.random.Generator, level: int, n: int) -> Batch
     for j in range(s):
         sentences.append(_steps_text(tids[j], names, friends, counts[j], each_l[j], objs, boxes[j]))
     cols = [np.array(c, dtype=object) for c in sentences]
-    if p.distractors:
+    d = p.distractors
+    if d:
         # the first distractors are distinct templates (a random permutation of all of them), so no fact is
         # stated twice; beyond that, only events (which may repeat) are added
         t = len(DISTRACTORS)
-        perm = np.argsort(rng.random((t, n)), axis=0)[: min(p.distractors, t)]
-        extra = p.distractors - perm.shape[0]
+        perm = np.argsort(rng.random((t, n)), axis=0)[: min(d, t)]
+        extra = d - perm.shape[0]
         if extra > 0:
             perm = np.concatenate([perm, len(FACTS) + rng.integers(0, len(EVENTS), size=(extra, n))])
-        raw = rng.random((p.distractors, n))
-        slots = rng.integers(0, s + 1, size=(p.distractors, n))  # after the start sentence or after a step
-        lo_t = np.array([d[1] for d in DISTRACTORS])
-        top_t = np.array([d[2] or hi for d in DISTRACTORS])
+        raw = rng.random((d, n))
+        slots = rng.integers(0, s + 1, size=(d, n))  # after the start sentence or after a step
+        lo_t = np.array([x[1] for x in DISTRACTORS])
+        top_t = np.array([x[2] or hi for x in DISTRACTORS])
+        vals = (lo_t[perm] + raw * (top_t[perm] - lo_t[perm] + 1)).astype(np.int64)
+        # the story's clock: step j (slot j + 1) comes before the distractors placed after it, in their order
+        step_at = np.broadcast_to((np.arange(1, s + 1) * (d + 1))[:, None], (s, n))
+        said_at = slots * (d + 1) + 1 + np.arange(d)[:, None]
+        # the friend's holdings of the main object: given to the main person (2, 9), given by them (4), found
+        flow = np.where(tid == 2, -amount, 0) + np.where(tid == 9, -packs * each, 0) + np.where(tid == 4, amount, 0)
+        _lift_stated(vals, perm, said_at, _FRIEND_HAS, step_at, flow, np.where(perm == _FRIEND_FINDS, vals, 0))
+        # the main person's holdings of the other object: only bought
+        bought = np.where(perm == _BUYS_OTHER, vals, 0)
+        _lift_stated(vals, perm, said_at, _ALSO_OWNS, step_at, np.zeros_like(flow), bought)
+        vals_l = vals.tolist()
         for j, kinds_j in enumerate(perm):
-            lo, top = lo_t[kinds_j], top_t[kinds_j]
-            vals = (lo + raw[j] * (top - lo + 1)).astype(np.int64).tolist()
-            text = np.array(_distractors_text(kinds_j.tolist(), names, friends, vals, objs, others), dtype=object)
+            text = np.array(_distractors_text(kinds_j.tolist(), names, friends, vals_l[j], objs, others), dtype=object)
             for c in range(s + 1):
                 idx = np.flatnonzero(slots[j] == c)
                 cols[c][idx] = cols[c][idx] + " " + text[idx]
@@ -194,7 +211,35 @@ def generate_word_problem(rng: np.random.Generator, level: int, n: int) -> Batch
         for a, o, g, sh in zip(names, objs, groups.tolist(), share.tolist())
     ]
     questions = [" ".join(t) for t in zip(*(c.tolist() for c in cols), asks)]
-    return Batch(questions, [str(v) for v in answer.tolist()])
+    sentences_told = (s + d + share.astype(np.int64)).tolist()  # what the reader weighs: steps, distractors, sharing
+    return Batch(questions, [str(v) for v in answer.tolist()], with_difficulty(p, sentences_told))
+
+
+def _lift_stated(
+    vals: np.ndarray, perm: np.ndarray, said_at: np.ndarray, fact: int,
+    step_at: np.ndarray, step_flow: np.ndarray, told_flow: np.ndarray,
+) -> None:
+    """Raise the count stated by distractor template `fact` (where an item has it) to what the story needs: at
+    least the net gain before it, plus whatever the holder is short of at the lowest point of the story.
+
+    step_flow (steps x n) and told_flow (distractors x n) are the holder's changes, at times step_at and
+    said_at; vals (distractors x n) is changed in place."""
+    stated = perm == fact
+    has = stated.any(axis=0)
+    if not has.any():
+        return
+    row = stated.argmax(axis=0)
+    cols = np.arange(perm.shape[1])
+    when = said_at[row, cols]
+    times = np.concatenate([step_at, said_at])
+    flow = np.concatenate([step_flow, told_flow])
+    order = np.argsort(times, axis=0, kind="stable")
+    running = np.cumsum(np.take_along_axis(flow, order, axis=0), axis=0)
+    lowest = np.minimum(running.min(axis=0), 0)
+    before = np.where(times < when, flow, 0).sum(axis=0)
+    need = before - lowest
+    lifted = np.maximum(vals[row, cols], need)
+    vals[row[has], cols[has]] = lifted[has]
 
 
 _NOISE = re.compile(r"^\s*(?:the answer is|answer:)\s*|\s*(?:[a-z][a-z ]*)?\.?\s*$", re.IGNORECASE)
@@ -218,9 +263,10 @@ _THING = r"(?!more )([a-z]+(?: [a-z]+)?)"  # a noun of one or two words ("toy ca
 _BOXES = r"(?:bags|boxes|packs|crates|jars)"
 # Every sentence after the first is "<Name> " and one of these shapes, or one of two shapes about places.
 # Per shape, groups counted inside the shape (0: the subject <Name>): the object, the person who gains, the
-# person who loses (None: nobody), the amounts multiplied together, and whether it states a count. A sentence
-# moves the main count only where the gaining or losing person is the main person and the object is the
-# main object; the rest (other people, other objects, ages, distances, times) is skipped by its shape.
+# person who loses (None: nobody), the amounts multiplied together (or the count stated), and whether it states a
+# count. A sentence moves the main count only where the gaining or losing person is the main person and the
+# object is the main object; the rest (other people, other objects, ages, distances, times) is skipped by its
+# shape.
 _SUBJECT_SHAPES = (
     ("more", rf"(?:buys|finds) (\d+) more {_THING}", 2, 0, None, (1,), False),
     ("gains", rf"(?:buys|finds) (\d+) {_THING}", 2, 0, None, (1,), False),
@@ -230,7 +276,7 @@ _SUBJECT_SHAPES = (
     ("gives", rf"gives {_NAME} (\d+) {_THING}", 3, 1, 0, (2,), False),
     ("pack", rf"buys (\d+) {_BOXES} with (\d+) {_THING} in each", 3, 0, None, (1, 2), False),
     ("packs", rf"gives {_NAME} (\d+) {_BOXES} holding (\d+) {_THING} each", 4, 1, 0, (2, 3), False),
-    ("has", rf"(?:has|also owns) \d+ {_THING}", 1, None, None, (), True),
+    ("has", rf"(?:has|also owns) (\d+) {_THING}", 2, None, None, (1,), True),
     ("age", r"is \d+ years old", None, None, None, (), False),
 )
 _SENTENCE = re.compile(
@@ -309,6 +355,51 @@ def solve_word_problem(item: Mapping[str, Any]) -> str:
     return str(total // share)
 
 
+def consistent_word_problem(item: Mapping[str, Any]) -> bool:
+    """Whether the story is possible, replayed from its text: per (person, object) the net change so far, its
+    lowest point and, once a count is stated, the holding it implies at the start. Nobody may hold fewer than
+    nothing at any point, and two statements about one holding must agree. ValueError on an unreadable story."""
+    question = item["question"]
+    sentences = question.split(". ")
+    m = _START.fullmatch(sentences[0])
+    if m is None or len(sentences) < 2:
+        raise ValueError(f"not a word_problem question: {question!r}")
+    held: dict[tuple[str, str], list] = {(m[1], m[3]): [0, 0, int(m[2])]}  # [net change, lowest net, start]
+    body = sentences[1:-1]
+    if body and _SHARE.fullmatch(body[-1]):
+        body = body[:-1]
+    fullmatch, readers = _SENTENCE.fullmatch, _READERS
+    for sentence in body:
+        m = fullmatch(sentence)
+        if m is None:
+            raise ValueError(f"unreadable sentence: {sentence!r}")
+        reader = readers[m.lastindex]
+        if reader is None:
+            continue  # ages, distances, times
+        what, gains, loses, a1, a2, stated = reader
+        thing = m[what]
+        if stated:
+            rec = held.setdefault((m[1], thing), [0, 0, None])
+            start = int(m[a1]) - rec[0]
+            if start + rec[1] < 0 or rec[2] not in (None, start):
+                return False  # fewer than what was given away already, net, or two counts that disagree
+            rec[2] = start
+            continue
+        amount = int(m[a1]) * int(m[a2]) if a2 else int(m[a1])
+        gainer, loser = m[gains] if gains else None, m[loses] if loses else None
+        if gainer is not None and gainer == loser:
+            return False
+        if gainer is not None:
+            held.setdefault((gainer, thing), [0, 0, None])[0] += amount
+        if loser is not None:
+            rec = held.setdefault((loser, thing), [0, 0, None])
+            rec[0] -= amount
+            rec[1] = min(rec[1], rec[0])
+            if rec[2] is not None and rec[2] + rec[0] < 0:
+                return False  # gives, sells or loses more than they hold
+    return True
+
+
 register(
     Skill(
         name="word_problem",
@@ -318,5 +409,8 @@ register(
         generate_batch=generate_word_problem,
         verify=verify_word_problem,
         solve=solve_word_problem,
+        version=2,
+        difficulty="story sentences to weigh (steps, distractors, the sharing)",
+        consistent=consistent_word_problem,
     )
 )

@@ -131,3 +131,41 @@ def assert_second_method_agrees(
             assert answer_of(level, q) == a, (level, q, a)
             checked += 1
     assert checked >= min_items
+
+
+def assert_every_level_harder(name: str, top: int = 100) -> None:
+    """Levels have no plateau: no two consecutive levels in 1..top share their knobs (where one knob saturates,
+    another takes over), so a frontier found between two levels is never noise between identical ones."""
+    skill = REGISTRY[name]
+    dumps = [skill.params(level).model_dump() for level in range(1, top + 1)]
+    same = [level for level in range(1, top) if dumps[level - 1] == dumps[level]]
+    assert not same, (name, [f"L{level}-L{level + 1}" for level in same[:5]])
+
+
+DIFFICULTY_LEVELS = (1, 2, 3, 5, 8, 12, 20)
+
+
+def assert_difficulty_recorded_and_rising(name: str, n: int = 60, seed: int = 5, slack: float = 0.1) -> None:
+    """Every item's params are the level's knobs plus an integer `difficulty`, which the skill names; its mean
+    never falls by more than `slack` from one of DIFFICULTY_LEVELS to the next, and level 20 asks more than 1."""
+    skill = REGISTRY[name]
+    assert skill.difficulty, f"{name} does not say what its difficulty counts"
+    means = []
+    for level in DIFFICULTY_LEVELS:
+        b = batch(name, level, n, seed)
+        assert b.params is not None and len(b.params) == n
+        knobs = skill.params(level).model_dump()
+        for p in b.params:
+            assert {k: v for k, v in p.items() if k != "difficulty"} == knobs
+            assert isinstance(p["difficulty"], int) and p["difficulty"] >= 0
+        means.append(sum(p["difficulty"] for p in b.params) / n)
+    assert all(b >= a * (1 - slack) for a, b in zip(means, means[1:])), (name, means)
+    assert means[-1] > means[0], (name, means)
+
+
+def assert_consistent(name: str, levels: Iterable[int] = SOLVED_LEVELS, n: int = 200, seed: int = 77) -> None:
+    """A skill with a `consistent` hook tells only possible worlds: every generated item passes it."""
+    skill = REGISTRY[name]
+    for level in levels:
+        for it in items(name, level, n if level <= 8 else 40, seed + level):
+            assert skill.consistent(it), (level, it["question"])

@@ -7,11 +7,14 @@ import pytest
 from curriculum.skills import REGISTRY
 from tests.skills.contract import (
     assert_balanced,
+    assert_consistent,
     assert_deterministic,
+    assert_difficulty_recorded_and_rising,
     assert_diverse,
     assert_even_split,
     assert_gate_solves_every_item,
     assert_high_levels_generate,
+    assert_every_level_harder,
     assert_params_open_ended,
     assert_single_item_verifies,
     assert_solver_rederives_gold,
@@ -35,8 +38,9 @@ EVEN_SPLIT = {
     "syllogism": ("yes", "no"),
 }
 
-# From level 6 a sequence shows one term fewer (5 -> 4): a shorter prefix is the harder question.
-KNOBS_THAT_SHRINK = {"sequence_next": {"terms_shown"}}
+# From level 6 a sequence shows one term fewer (5 -> 4): a shorter prefix is the harder question; and plain
+# arithmetic sequences stop there, leaving the harder families.
+KNOBS_THAT_SHRINK = {"sequence_next": {"terms_shown", "arithmetic"}}
 
 # Knobs deliberately the same at every level; the skill's other knobs carry the difficulty.
 KNOBS_HELD_CONSTANT = {
@@ -108,3 +112,18 @@ def test_solver_rederives_gold_over_levels(name):
 @pytest.mark.parametrize("name", SKILLS)
 def test_gate_solves_every_level_3_item(name):
     assert_gate_solves_every_item(name)
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_every_level_differs_from_the_one_below(name):
+    assert_every_level_harder(name)
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_difficulty_recorded_and_rising(name):
+    assert_difficulty_recorded_and_rising(name)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in SKILLS if REGISTRY[n].consistent is not None))
+def test_generated_worlds_are_possible(name):
+    assert_consistent(name)

@@ -26,6 +26,10 @@ _GEO = re.compile(
     r"The sequence (.+), \.\.\. is geometric \(each term is the previous term times a fixed number\)\. "
     r"What is the next term\?"
 )
+_POLY = re.compile(
+    r"In the sequence (.+), \.\.\. the differences of consecutive terms, taken (\d+) times over, are constant "
+    r"\(t\(n\) is a polynomial in n of degree (\d+)\)\. What is the next term\?"
+)
 _REC2 = re.compile(
     r"In the sequence (.+), \.\.\. each term from the third on is a fixed combination of the previous two: "
     r"t\(n\) = a\*t\(n-1\) \+ b\*t\(n-2\) with the same numbers a, b throughout\. What is the next term\?"
@@ -60,6 +64,28 @@ def reduce_rows(rows: list[list[Fraction]]) -> tuple[int, list[list[Fraction]]]:
     return rank, m
 
 
+def polynomial_next(t: list[int], d: int) -> int:
+    """Lagrange interpolation (exact Fractions) of degree d through the first d + 1 terms; it must reproduce every
+    other shown term, have degree exactly d, and give an integer at the next position."""
+
+    def at(x: int) -> Fraction:
+        total = Fraction(0)
+        for i in range(d + 1):
+            term = Fraction(t[i])
+            for j in range(d + 1):
+                if j != i:
+                    term *= Fraction(x - j, i - j)
+            total += term
+        return total
+
+    assert all(at(i) == t[i] for i in range(len(t))), "no polynomial of that degree fits"
+    lead = sum(Fraction(t[i], 1) * (-1) ** (d - i) * sympy.binomial(d, i) for i in range(d + 1))  # d-th difference
+    assert lead != 0, "the degree is lower than stated"
+    nxt = at(len(t))
+    assert nxt.denominator == 1
+    return int(nxt)
+
+
 def solve_next(question: str) -> tuple[str, int]:
     """(family, next term) from the question text alone; asserts the rule is unique within the family."""
     if m := _ARITH.fullmatch(question):
@@ -75,6 +101,10 @@ def solve_next(question: str) -> tuple[str, int]:
         nxt = t[-1] * ratios.pop()
         assert nxt.denominator == 1
         return "geometric", int(nxt)
+    if m := _POLY.fullmatch(question):
+        d, t = int(m.group(2)), [int(v) for v in m.group(1).split(", ")]
+        assert int(m.group(3)) == d and len(t) >= d + 2
+        return f"degree {d}", polynomial_next(t, d)
     if m := _REC2.fullmatch(question):
         k, t = 2, [int(v) for v in m.group(1).split(", ")]
     else:
@@ -130,6 +160,18 @@ def test_independent_resolve():
     assert set(f for (lv, f) in fams if lv == 1) == {"arithmetic"}
     assert {"arithmetic", "geometric", "order 2"} <= set(f for (lv, f) in fams if lv == 3)
     assert "order 3" in set(f for (lv, f) in fams if lv == 8)
+    assert "degree 2" in set(f for (lv, f) in fams if lv == 4)
+    assert all(f != "arithmetic" for (lv, f) in fams if lv >= 6)
+
+
+def test_families_get_harder_with_level():
+    """No plain arithmetic sequences past level 5; polynomial degrees and recurrence orders keep growing."""
+    for level in (6, 12, 20, 50):
+        families = Counter(solve_next(it["question"])[0] for it in items(level, 200, seed=level))
+        assert "arithmetic" not in families, (level, families)
+        if level >= 20:
+            assert any(f.startswith("degree") and int(f.split()[1]) >= 4 for f in families), families
+    assert SKILL.params(20).max_degree > SKILL.params(4).max_degree >= 2
 
 
 def test_recurrences_unique_by_sympy_rank():
@@ -191,8 +233,18 @@ def _rec(terms: str, k: int, start: int | None = None) -> str:
     )
 
 
+def _poly(terms: str, d: int) -> str:
+    return (
+        f"In the sequence {terms}, ... the differences of consecutive terms, taken {d} times over, are constant "
+        f"(t(n) is a polynomial in n of degree {d}). What is the next term?"
+    )
+
+
 def test_solver_by_hand():
     cases = [
+        (_poly("1, 4, 9, 16", 2), "25"),
+        (_poly("0, 1, 8, 27, 64", 3), "125"),
+        (_poly("5, 3, -1, -7", 2), "-15"),
         (_arith("7, 4, 1, -2"), "-5"),
         (_geo("48, 24, 12"), "6"),
         (_geo("-3, 6, -12"), "24"),
@@ -222,6 +274,10 @@ def test_solver_refuses_unreadable_or_undetermined_text():
         _rec("1, 2, 4, 9", 2),  # the first two equations singular, and no rule fits
         _rec("1, 1, 1, 3, 5, 9, 17", 3, start=5),  # the order stated two ways
         _rec("1, 1, 1, 3, 5", 3),  # two equations for three coefficients
+        _poly("1, 4, 9", 2),  # the constant row seen once only
+        _poly("1, 4, 9, 17", 2),  # second differences not constant
+        _poly("1, 3, 5, 7", 2),  # second differences zero: not degree 2
+        _poly("1, 4, 9, 16", 2).replace("degree 2", "degree 3"),  # the degree stated two ways
     ]  # fmt: skip
     for question in bad:
         with pytest.raises(ValueError):

@@ -20,7 +20,14 @@ _FIND = re.compile(
     r"(.*)\. Find (.*) \(∪ union, ∩ intersection, \\ difference, △ symmetric difference\)\. "
     r"List its elements (alphabetically|in increasing order), separated by commas; write \{\} for the empty set\."
 )
-_IS = re.compile(r"(.*)\. Is (.*) (a subset of|disjoint from) (.*)\? Answer yes or no\.")
+# what a relation question says it means (this file's own copy of the wording)
+MEANS = {
+    "a subset of": "(⊆: every element of the left side is also in the right side, so equal sets count)",
+    "disjoint from": "(they have no element in common)",
+}
+_IS = re.compile(
+    r"(.*)\. Is (.*) (a subset of|disjoint from) (.*) (\(⊆: [^()]*\)|\(they [^()]*\))\? Answer yes or no\."
+)
 _SET = re.compile(r"([A-Z]) = \{(.*)\}")
 _TOKEN = re.compile(r"\s*([A-Z]|[∪∩\\△()])")
 _MEMBER = {
@@ -104,6 +111,7 @@ def solve(question: str) -> str:
         return ", ".join(sorted(result, key=(str if words else int)))
     m = _IS.fullmatch(question)
     assert m, question
+    assert m.group(5) == MEANS[m.group(3)], "the relation says what it means"
     sets, _ = read_sets(m.group(1))
     left, right = parse(m.group(2)), parse(m.group(4))
     universe = {x for elems in sets.values() for x in elems}
@@ -178,7 +186,7 @@ def _mutations(question: str):
                 yield question[: m.start()] + op + question[m.end() :]
     for a, b in (("a subset of", "disjoint from"), ("disjoint from", "a subset of")):
         if f" {a} " in question:
-            yield question.replace(f" {a} ", f" {b} ", 1)
+            yield question.replace(f" {a} ", f" {b} ", 1).replace(MEANS[a], MEANS[b], 1)
 
 
 def test_skill_solve_agrees_with_membership_off_the_generator() -> None:
@@ -210,6 +218,9 @@ def test_skill_solve_refuses_unreadable_text() -> None:
         find.replace(". Find ", ". Find Z ∪ ", 1),  # a set never defined
         rel.replace(". Is ", ". Is A ∪ B ∩ ", 1),  # an ambiguous chain of operators
         rel.replace("; B = ", "; A = ", 1),  # a set defined twice
+        rel.replace(MEANS["a subset of"], MEANS["disjoint from"], 1)  # a relation said to mean the other one
+        if " a subset of " in rel
+        else rel.replace(MEANS["disjoint from"], MEANS["a subset of"], 1),
     ]
     for wrong in bad:
         with pytest.raises(ValueError):

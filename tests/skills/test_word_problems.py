@@ -224,3 +224,67 @@ def test_skill_solver_refuses_unreadable_or_impossible_stories():
     for question in bad:
         with pytest.raises(ValueError):
             SKILL.solve({"question": question})
+
+
+# ---------------------------------------------------------------------------------------------- possible stories
+# Every story the generator tells is possible (the generator raises stated counts to what the story needs);
+# `consistent` replays everyone's holdings from the text, and the validation gate runs it on every item.
+
+
+def test_every_generated_story_is_possible():
+    for level in (*range(1, 13), 20, 50):
+        for it in items(level, 300 if level <= 12 else 60, seed=40 + level):
+            assert SKILL.consistent(it), it["question"]
+
+
+def test_consistency_by_hand():
+    ok = [
+        "Emma has 14 plums. Hiro has 13 plums. Hiro gives Emma 10 plums. How many plums does Emma have now?",
+        "Emma has 14 plums. Hiro gives Emma 10 plums. Hiro has 3 plums. How many plums does Emma have now?",
+        "Emma has 4 plums. Emma gives 3 plums to Hiro. Hiro has 3 plums. How many plums does Emma have now?",
+        "Emma has 4 plums. Hiro sells 9 keys. Emma buys 5 keys. Emma also owns 5 keys. "
+        "How many plums does Emma have now?",  # nobody said what Hiro held: he may have had keys to sell
+    ]
+    impossible = [
+        "Emma has 14 plums. Hiro has 3 plums. Hiro gives Emma 10 plums. Emma gives away 7 plums. "
+        "How many plums does Emma have now?",  # gives more than he holds
+        "Emma has 4 plums. Emma gives 3 plums to Hiro. Hiro has 2 plums. How many plums does Emma have now?",
+        "Emma has 4 plums. Emma buys 7 keys. Emma also owns 5 keys. How many plums does Emma have now?",
+        "Emma has 4 plums. Hiro gives Hiro 2 bags holding 3 plums each. How many plums does Emma have now?",
+        "Emma has 4 plums. Emma loses 5 plums. How many plums does Emma have now?",
+    ]
+    for question in ok:
+        assert SKILL.consistent({"question": question}), question
+    for question in impossible:
+        assert not SKILL.consistent({"question": question}), question
+    with pytest.raises(ValueError):
+        SKILL.consistent({"question": "Emma has 4 plums. Emma eats 2 plums. How many plums does Emma have now?"})
+
+
+def test_gate_rejects_an_impossible_story():
+    """A story made impossible without touching its answer passes the gold check and fails check_consistent."""
+    import polars as pl
+
+    from curriculum.items import item_id
+    from curriculum.plan import PlanEntry, TierPlan
+    from curriculum.shards import generate_tier
+    from curriculum.validation import validate_items
+
+    plan = TierPlan(tier=1, seed=0, entries=(PlanEntry("word_problem", 6, "train", 60),))
+    clean = generate_tier(plan)
+    assert validate_items(clean, plan).success
+
+    def impossible(question: str) -> str:
+        first, rest = question.split(". ", 1)
+        thing = re.fullmatch(r"\w+ has \d+ ([a-z ]+)", first).group(1)
+        return f"{first}. Quilla has 2 {thing}. Quilla gives away 9 {thing}. {rest}"
+
+    bad = clean.with_columns(
+        pl.when(pl.int_range(pl.len()) < 3).then(pl.col("question").map_elements(impossible, pl.String))
+        .otherwise(pl.col("question")).alias("question")
+    )
+    bad = bad.with_columns(pl.struct("skill", "question").map_elements(
+        lambda r: item_id(r["skill"], r["question"]), pl.String).alias("item_id"))
+    report = validate_items(bad, plan)
+    failed = {(r["expectation"], r["column"]): r["unexpected_count"] for r in report.failures().iter_rows(named=True)}
+    assert failed == {("expect_column_values_to_be_in_set", "check_consistent"): 3}, report.describe_failures()
