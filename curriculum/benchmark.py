@@ -1,17 +1,13 @@
 """`curriculum benchmark`: curriculum strategies compared at equal compute, over several seeds.
 
-Every strategy trains the same LocalLearner for the same number of tiers, steps and training items
-(train split only, earlier tiers replayed as in a run); after each tier the learner answers the same
-held-out test items (eval split) at every level 1..target of every skill. Strategies differ only in
-which levels a tier's training items come from:
+Each (strategy, seed) is a real run in a scratch data dir: the strategy's controller (curriculum.controllers)
+drives the same tier loop, steps, gate, scorer and seeds as `curriculum run` (curriculum.loop). Every run
+trains the same LocalLearner for the same number of tiers, steps and training items per skill; after every
+`eval_every` tiers the learner also answers a fixed set of held-out test items (eval split, so never trained
+on) at every level 1..target of every skill, scored by the run's own scorer. Strategies differ only in which
+levels a tier's training items come from (`curriculum strategies` lists them).
 
-  adaptive   the controller (curriculum.policy): frontier, stretch, replay, uniform; allocation by progress
-  uniform    every level 1..target equally
-  hardest    the target level only
-  ladder     level 1, 2, 3, ...: one level up every `ladder_every` tiers, or evenly up to the target (naive)
-  combined   half the ladder's current level, half uniform over 1..target (Zaremba & Sutskever 2014)
-
-Judged on held-out accuracy over all levels and the mastered frontier, not on the top level alone.
+Judged on held-out accuracy over all levels and the mastered level, not on the top level alone.
 """
 
 from __future__ import annotations
@@ -31,25 +27,39 @@ import numpy as np
 import polars as pl
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from curriculum.config import LearnerConfig, MixConfig, PolicyConfig, RunConfig, SkillConfig, Strict, TierConfig
+from curriculum import seeds
+from curriculum.config import (
+    LearnerConfig,
+    MixConfig,
+    PolicyConfig,
+    RunConfig,
+    ScheduleConfig,
+    SkillConfig,
+    Strict,
+    TierConfig,
+    ValidationConfig,
+)
+from curriculum.controllers import CONTROLLERS
 from curriculum.errors import ConfigError
 from curriculum.generate import generate_items
-from curriculum.plan import PlanEntry, TierPlan
 from curriculum.skills import get_skill
 
-STRATEGIES = ("adaptive", "uniform", "hardest", "ladder", "combined")
-MASTERED = 0.9  # accuracy at every level up to the frontier
+MASTERED = 0.9  # accuracy at every level up to the mastered level
 REACHED = 0.8  # mean accuracy that counts as "reached" for steps_to_80
-METRICS = ("mean_accuracy", "frontier", "hardest_accuracy", "steps_to_80", "auc", "forgetting")
-TEST_SEED = 7_777_777  # test items depend on this only: every strategy and seed sees the same test set
-PROBE_SEED = 5_555_555
+METRICS = ("mean_accuracy", "mastered_level", "hardest_accuracy", "steps_to_80", "auc", "forgetting")
+TEST_SEED = seeds.derive("benchmark", "test")  # test items depend on this only: every run sees the same test set
+
+
+def training_strategies() -> list[str]:
+    """The registered strategies that train (the frontier search only evaluates)."""
+    return [name for name, c in CONTROLLERS.items() if c.trains]
 
 
 class BenchmarkSpec(Strict):
     """What a benchmark runs: skills with their target level, strategies, seeds and the equal budget."""
 
     skills: dict[str, int] = Field(min_length=1)  # skill -> target level (test levels 1..target)
-    strategies: list[str] = Field(default_factory=lambda: list(STRATEGIES), min_length=1)
+    strategies: list[str] = Field(default_factory=training_strategies, min_length=1)
     seeds: int = Field(3, ge=1)
     base_seed: int = 0
     tiers: int = Field(10, ge=1)
@@ -76,9 +86,10 @@ class BenchmarkSpec(Strict):
     @field_validator("strategies")
     @classmethod
     def known_strategies(cls, names: list[str]) -> list[str]:
-        bad = [n for n in names if n not in STRATEGIES]
+        known = training_strategies()
+        bad = [n for n in names if n not in known]
         if bad:
-            raise ValueError(f"unknown strategy {bad[0]!r}; known: {', '.join(STRATEGIES)}")
+            raise ValueError(f"unknown strategy {bad[0]!r}; known: {', '.join(known)}")
         if len(set(names)) != len(names):
             raise ValueError("a strategy is listed twice")
         return names
@@ -152,7 +163,7 @@ def mean_accuracy(cells: Cells) -> float:
     return float(np.mean(list(cells.values())))
 
 
-def frontier(accuracy_by_level: dict[int, float], mastered: float = MASTERED) -> int:
+def mastered_level(accuracy_by_level: dict[int, float], mastered: float = MASTERED) -> int:
     """Highest L with accuracy >= mastered at every level 1..L (0 when level 1 is not mastered)."""
     level = 0
     while accuracy_by_level.get(level + 1, 0.0) >= mastered:
@@ -167,9 +178,9 @@ def by_skill(cells: Cells) -> dict[str, dict[int, float]]:
     return out
 
 
-def mean_frontier(cells: Cells) -> float:
-    """The mastered frontier averaged over skills (in levels)."""
-    return float(np.mean([frontier(levels) for levels in by_skill(cells).values()]))
+def mean_mastered_level(cells: Cells) -> float:
+    """The mastered level averaged over skills (in levels)."""
+    return float(np.mean([mastered_level(levels) for levels in by_skill(cells).values()]))
 
 
 def hardest_accuracy(cells: Cells, targets: dict[str, int]) -> float:
@@ -202,57 +213,26 @@ def forgetting(history: list[Cells], targets: dict[str, int]) -> float:
     return float(max(drops, default=0.0))
 
 
-# ---- strategies: (tier, state) -> the tier's training entries ----
+# ---- one run: a strategy and a seed, through the run's own tier loop ----
 
 
-def _uniform(skill: str, levels: range, n: int, role: str = "uniform") -> list[PlanEntry]:
-    from curriculum.policy import _spread
-
-    return [PlanEntry(skill, lv, "train", c, role) for lv, c in _spread(n, list(levels)).items() if c > 0]  # type: ignore[arg-type]
-
-
-def ladder_level(spec: BenchmarkSpec, tier: int, target: int) -> int:
-    """The naive ladder's level at a tier: up one level every `ladder_every` tiers (or evenly up to the target)."""
-    if spec.ladder_every is None:
-        return min(target, 1 + (tier - 1) * target // spec.tiers)
-    return min(target, 1 + (tier - 1) // spec.ladder_every)
-
-
-def baseline_plan(spec: BenchmarkSpec, strategy: str, tier: int) -> list[PlanEntry]:
-    """The fixed schedules: uniform, hardest, ladder, combined (the same items per skill for each)."""
-    n, out = spec.train_items_per_skill, []
-    for skill, target in spec.skills.items():
-        step = ladder_level(spec, tier, target)
-        if strategy == "uniform":
-            out += _uniform(skill, range(1, target + 1), n)
-        elif strategy == "hardest":
-            out.append(PlanEntry(skill, target, "train", n, "frontier"))
-        elif strategy == "ladder":
-            out.append(PlanEntry(skill, step, "train", n, "frontier"))
-        elif strategy == "combined":
-            out.append(PlanEntry(skill, step, "train", n - n // 2, "frontier"))
-            out += _uniform(skill, range(1, target + 1), n // 2)
-        else:
-            raise ValueError(f"not a fixed schedule: {strategy}")
-    return out
-
-
-def run_config(spec: BenchmarkSpec, seed: int) -> RunConfig:
-    """The run config the adaptive strategy's controller sees."""
+def run_config(spec: BenchmarkSpec, strategy: str, seed: int, data_dir: Path) -> RunConfig:
+    """The run config of one (strategy, seed): the spec's skills (with their targets), budget and learner."""
     return RunConfig(
-        name="benchmark",
+        name=f"benchmark-{strategy}-{seed}",
+        strategy=strategy,
         seed=seed,
         tiers=spec.tiers,
-        skills=[SkillConfig(name=s) for s in spec.skills],
+        data_dir=data_dir,
+        skills=[SkillConfig(name=s, target_level=t) for s, t in spec.skills.items()],
         tier=TierConfig(
             train_items_per_skill=spec.train_items_per_skill, eval_items_per_level=spec.probe_items_per_level, mix=spec.mix
         ),
         policy=spec.policy,
+        schedule=ScheduleConfig(ladder_every=spec.ladder_every),
         learner=spec.learner,
+        validation=ValidationConfig(data_docs=False),
     )
-
-
-# ---- one run: a strategy and a seed ----
 
 
 def held_out_items(spec: BenchmarkSpec) -> pl.DataFrame:
@@ -266,28 +246,15 @@ def held_out_items(spec: BenchmarkSpec) -> pl.DataFrame:
     )
 
 
-def score_cells(learner: Any, items: pl.DataFrame) -> tuple[Cells, pl.DataFrame]:
-    """The learner's held-out accuracy per (skill, level), and the scored items."""
-    max_new = int(items["answer"].str.len_chars().max() or 0) + 2
-    predictions = learner.answer(items["question"].to_list(), max_new=max_new)
-    correct = []
-    for row, pred in zip(items.iter_rows(named=True), predictions):
-        try:
-            correct.append(bool(get_skill(row["skill"]).verify(row, pred)))
-        except Exception:
-            correct.append(False)
-    scored = items.select("skill", "level").with_columns(pl.Series("correct", correct, dtype=pl.Boolean))
+def score_test_set(config: RunConfig, run_id: str, test: pl.DataFrame) -> Cells:
+    """The run's learner, as trained so far, on the test set, scored by the run's scorer: accuracy per cell."""
+    from curriculum.learners import make_learner
+    from curriculum.steps import run_dir, score
+
+    learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
+    scored = score(test, learner.answer(test["question"].to_list()))
     table = scored.group_by("skill", "level").agg(pl.col("correct").cast(pl.Float64).mean())
-    return {(r["skill"], r["level"]): r["correct"] for r in table.iter_rows(named=True)}, scored
-
-
-def generate_train(entries: list[PlanEntry], seed: int, seen: set[str]) -> pl.DataFrame:
-    """The planned training items (train split only), generated as a run generates them: items seen in
-    earlier tiers come back only when a level runs out of fresh ones, and a level whose whole content
-    space is smaller than planned gives what it has."""
-    counts = TierPlan(0, seed, tuple(entries)).counts()
-    frames = [generate_items(s, lv, c, seed, split="train", exclude=seen) for (s, lv, _), c in counts.items() if c > 0]
-    return pl.concat(frames).unique("item_id", keep="first", maintain_order=True)
+    return {(r["skill"], r["level"]): r["correct"] for r in table.iter_rows(named=True)}
 
 
 def steps_per_tier(spec: BenchmarkSpec) -> list[int]:
@@ -296,72 +263,63 @@ def steps_per_tier(spec: BenchmarkSpec) -> list[int]:
 
 
 def run_one(spec: BenchmarkSpec, strategy: str, seed: int) -> dict[str, Any]:
-    """Train one learner under one strategy; the learning curve and final metrics of that run."""
-    from curriculum.learners.tiny_transformer import LocalLearner
-    from curriculum.policy import decide, initial_state, plan_tier
+    """One real run of `strategy` in a scratch data dir; its learning curve on the test set and final metrics."""
+    from curriculum import loop, runs, steps
+    from curriculum.store import Store
 
     started = time.perf_counter()
     test = held_out_items(spec)
-    test_ids = set(test["item_id"].to_list())
-    cfg = run_config(spec, seed)
-    state = initial_state(cfg)
-    seen: set[str] = set()
-    replay: pl.DataFrame | None = None
+    budget = steps_per_tier(spec)
+
+    def train(config: RunConfig, run_id: str, tier: int, attempt: int) -> dict[str, Any]:
+        """The run's train step, with this tier's share of the run's training steps."""
+        learner = config.learner.model_copy(update={"steps_per_tier": budget[tier - 1]})
+        return steps.train_step(config.model_copy(update={"learner": learner}), run_id, tier, attempt)
+
     curve_steps: list[int] = []
     curve: list[float] = []
     history: list[Cells] = []
-    levels: list[dict[str, int]] = []
-    reasons: list[str] = []
-    train_items = 0
     with tempfile.TemporaryDirectory(prefix="curriculum-bench-") as workdir:
-        learner = LocalLearner(spec.learner, Path(workdir), seed)
-        for tier, n_steps in enumerate(steps_per_tier(spec), start=1):
-            tier_seed = seed * 1_000_003 + tier
-            if strategy == "adaptive":
-                plan = plan_tier(cfg, state, tier)
-                entries = [e for e in plan.entries if e.split == "train"]
-            else:
-                entries = baseline_plan(spec, strategy, tier)
-            items = generate_train(entries, tier_seed, seen)
-            train_items += items.height
-            learner.config = spec.learner.model_copy(update={"steps_per_tier": n_steps})
-            learner.train(items, replay)
-            seen.update(items["item_id"].to_list())
-            replay = items if replay is None else pl.concat([replay, items])
+        config = run_config(spec, strategy, seed, Path(workdir))
+        run_id = runs.start_run(config)
+
+        def measure(tier: int, decided: Any) -> None:
             if tier % spec.eval_every == 0 or tier == spec.tiers:
-                cells, _ = score_cells(learner, test)
-                curve_steps.append(learner.steps_done)
-                curve.append(mean_accuracy(cells))
-                history.append(cells)
-            if strategy == "adaptive":
-                probes = pl.concat(
-                    [
-                        generate_items(e.skill, e.level, e.count, PROBE_SEED + tier_seed, split="eval", exclude=test_ids)
-                        for e in plan.entries
-                        if e.split == "eval"
-                    ]
-                )
-                _, scored = score_cells(learner, probes)
-                state, decisions = decide(cfg, state, scored)
-                reasons += decisions["reason"].to_list()
-                levels.append({s: st.level for s, st in state.items()})
+                history.append(score_test_set(config, run_id, test))
+                curve_steps.append(sum(budget[:tier]))
+                curve.append(mean_accuracy(history[-1]))
+
+        loop.run_tiers(config, run_id, loop.TierSteps(train=train), on_tier=measure)
+        store = Store(config.data_dir)
+        decisions = store.decisions(run_id)
+        train_items = store.query(
+            "SELECT count(*) AS n, count(DISTINCT item_id) AS distinct_n FROM items WHERE run_id = ? AND split = 'train'",
+            [run_id],
+        ).row(0, named=True)
+        gate = store.query(
+            "SELECT count(DISTINCT (tier, attempt)) AS attempts, count(*) FILTER (WHERE success) AS passed"
+            " FROM validations WHERE run_id = ?", [run_id],
+        ).row(0, named=True)
     final = history[-1]
+    levels = [dict(zip(d["skill"], d["level_after"])) for _, d in decisions.group_by("tier", maintain_order=True)]
     return {
         "strategy": strategy,
         "seed": seed,
         "mean_accuracy": mean_accuracy(final),
-        "frontier": mean_frontier(final),
+        "mastered_level": mean_mastered_level(final),
         "hardest_accuracy": hardest_accuracy(final, spec.skills),
         "steps_to_80": steps_to(curve_steps, curve),
         "auc": auc(curve_steps, curve),
         "forgetting": forgetting(history, spec.skills),
-        "frontier_by_skill": {s: frontier(lv) for s, lv in by_skill(final).items()},
+        "mastered_by_skill": {s: mastered_level(lv) for s, lv in by_skill(final).items()},
         "final_accuracy": {s: {str(k): v for k, v in sorted(lv.items())} for s, lv in by_skill(final).items()},
         "curve": {"steps": curve_steps, "mean_accuracy": curve},
         "controller_levels": levels,
-        "controller_reasons": reasons,
-        "train_items": train_items,
-        "distinct_train_items": len(seen),
+        "controller_reasons": decisions["reason"].to_list(),
+        "train_items": train_items["n"],
+        "distinct_train_items": train_items["distinct_n"],
+        "validated_attempts": gate["attempts"],
+        "expectations_passed": gate["passed"],
         "seconds": time.perf_counter() - started,
     }
 
@@ -420,11 +378,11 @@ def _fmt(values: list[Any], digits: int = 3) -> str:
 
 
 def summary_rows(results: dict[str, Any]) -> list[list[str]]:
-    head = ["strategy", "mean acc", "frontier", "hardest acc", "steps to 80%", "AUC", "forgetting"]
+    head = ["strategy", "mean acc", "mastered level", "hardest acc", "steps to 80%", "AUC", "forgetting"]
     rows = [head]
     for name, m in results["strategies"].items():
         rows.append(
-            [name, _fmt(m["mean_accuracy"]), _fmt(m["frontier"], 2), _fmt(m["hardest_accuracy"]),
+            [name, _fmt(m["mean_accuracy"]), _fmt(m["mastered_level"], 2), _fmt(m["hardest_accuracy"]),
              _fmt(m["steps_to_80"], 0), _fmt(m["auc"]), _fmt(m["forgetting"])]
         )
     return rows
@@ -453,7 +411,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *_markdown_table(summary_rows(results)),
         "",
-        f"Frontier: highest L with held-out accuracy >= {MASTERED:g} at every level <= L (mean over skills). "
+        f"Mastered level: highest L with held-out accuracy >= {MASTERED:g} at every level <= L (mean over skills). "
         f"Forgetting: largest drop of a level below the target from its best accuracy to the end.",
     ]
     for skill, target in cfg["skills"].items():
@@ -471,7 +429,7 @@ def markdown(results: dict[str, Any]) -> str:
                      f"{np.mean([r['distinct_train_items'] for r in runs]):.0f} distinct")
     adaptive = [r for r in results["runs"] if r["strategy"] == "adaptive" and r["controller_levels"]]
     if adaptive:
-        lines += ["", "## adaptive: frontier level after each tier (first seed)", ""]
+        lines += ["", "## adaptive: level after each tier (first seed)", ""]
         for skill in cfg["skills"]:
             trail = " -> ".join(str(t[skill]) for t in adaptive[0]["controller_levels"])
             lines.append(f"- {skill}: {trail}")
@@ -539,7 +497,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         done += 1
         print(
             f"[{done}/{total}] {run['strategy']} seed {run['seed']}: mean accuracy {run['mean_accuracy']:.3f}, "
-            f"frontier {run['frontier']:.1f} ({run['seconds']:.0f} s)",
+            f"mastered level {run['mastered_level']:.1f} ({run['seconds']:.0f} s)",
             file=sys.stderr,
             flush=True,
         )

@@ -10,9 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from curriculum.errors import CurriculumError, GenerationError, InputFileError, UnknownLearner
+from curriculum.errors import CurriculumError, GenerationError, InputFileError
 
-LEARNER_KINDS = ("local", "openai")
 LATEST = "latest"
 
 
@@ -36,100 +35,61 @@ def positive_int(text: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a curriculum through the Prefect flow, then say where the results are."""
-    import polars as pl
-
+    from curriculum import runs
     from curriculum.config import load_config
-    from curriculum.report import trajectory_table
-    from curriculum.store import Store
-
-    if args.learner is not None and args.learner not in LEARNER_KINDS:
-        raise UnknownLearner(f"unknown learner {args.learner!r}; known: {', '.join(LEARNER_KINDS)}")
-    if args.task_runner is not None:  # flag mistakes are named as flags, before the config is read
-        from flows.runners import check_options
-
-        check_options(args.task_runner, args.scheduler, args.workers)
-    run_id = None
-    if args.resume is not None:
-        from curriculum.steps import resumable_run
-
-        run_id, config = resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume)
-        print(f"resuming run {run_id}", file=sys.stderr)
-        if args.task_runner or args.scheduler or args.workers:  # where shards run never changes the items
-            from curriculum.config import parse_config
-
-            raw = config.model_dump(mode="json")
-            raw["execution"] = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler,
-                                "workers": args.workers}
-            config = parse_config(raw, "--task-runner/--scheduler/--workers")
-    else:
-        config = load_config(args.config, tiers=args.tiers, seed=args.seed, data_dir=args.data_dir,
-                             learner_kind=args.learner, base_url=args.base_url, model=args.model,
-                             task_runner=args.task_runner, scheduler=args.scheduler, workers=args.workers)
-        Store(config.data_dir).init()  # fails on an unwritable data dir before Prefect starts
-    if config.anchor is not None:  # a missing or malformed anchor file fails now, in one line
-        from curriculum.anchor import load_anchor
-
-        load_anchor(config.anchor.path, config.anchor.domain)
-    if config.teacher is not None:  # the teacher's endpoint must answer before anything is generated
-        from curriculum.learners.openai_chat import ChatClient
-
-        ChatClient(config.teacher.endpoint, config.seed).check_endpoint()
-    from flows.runners import make_task_runner
-
-    execution = config.execution  # a missing extra or an unreachable scheduler fails here, in one line
-    make_task_runner(execution.task_runner, execution.scheduler, execution.workers)
-    from flows.secrets import load_api_keys
-
-    load_api_keys(config)  # keys named by Prefect Secret blocks, before the endpoint checks below
-    if config.learner.kind == "openai":
-        from curriculum.learners import make_learner
-
-        reply = make_learner(config.learner, None, config.seed).check_endpoint()  # fail fast, one line
-        print(f"endpoint {reply['base_url']} answers as {reply['model']} ({reply['latency_ms']:.0f} ms)", file=sys.stderr)
-
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
-
-    from flows.curriculum_flow import curriculum_run
-
     from curriculum.store import new_run_id
 
-    resume = run_id is not None
-    # no heartbeat thread per run; and a busy machine may take a while to start the temporary API
-    settings = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120}
-    with temporary_settings(updates=settings):
-        run_id = curriculum_run(config, run_id=run_id or new_run_id(), resume=resume)
-    data = Path(config.data_dir)
-    home = f"PREFECT_HOME={os.environ['PREFECT_HOME']} " if os.environ.get("PREFECT_HOME") else ""
-    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, fmt_str_lengths=120):
-        if config.run_mode == "frontier":
-            from curriculum.report import frontier_table
+    if args.task_runner is not None:  # flag mistakes are named as flags, before the config is read
+        from curriculum.execution import check_options
 
-            print(f"\nFrontier per skill (highest level with held-out accuracy >= {config.frontier.threshold:g}):\n"
-                  f"{frontier_table(Store(data), run_id)}")
-        else:
-            print(f"\nFrontier level after each tier, and held-out accuracy at the frontier:\n"
-                  f"{trajectory_table(Store(data), run_id)}")
-    print(
-        f"\nRun {run_id} finished.\n"
-        f"  catalogue:  {data / 'curriculum.duckdb'}   (duckdb {data / 'curriculum.duckdb'})\n"
-        f"  tier files: {data / 'runs' / run_id}/\n"
-        f"  inspect:    curriculum inspect --data-dir {data} --run {run_id}\n"
-        f"  data docs:  {data / 'docs' / 'index.html'}\n"
-        f"  Prefect UI: {home}{Path(sys.executable).parent / 'prefect'} server start   (then open http://127.0.0.1:4200/runs)"
-    )
+        check_options(args.task_runner, args.scheduler, args.workers)
+    if args.resume is not None:
+        execution = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler, "workers": args.workers}
+        run_id, config = runs.resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume,
+                                            execution if args.task_runner or args.scheduler or args.workers else None)
+        print(f"resuming run {run_id}", file=sys.stderr)
+    else:
+        config, run_id = load_config(args.config, **run_overrides(args)), new_run_id()
+    for note in runs.preflight(config, secrets_loaded=False):  # keys in Secret blocks: checked by the flow
+        print(note, file=sys.stderr)
+    from flows.launch import launch
+
+    run_id = launch(config, run_id, resume=args.resume is not None)
+    print(runs.summary_text(config, run_id))
+    return 0
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The `curriculum run` flags that override the config file (None: keep the file's)."""
+    if args.learner is not None:
+        from curriculum.learners import check_kind
+
+        check_kind(args.learner)
+    if args.strategy is not None and args.strategy != "auto":
+        from curriculum.controllers import get_controller
+
+        get_controller(args.strategy)
+    return {"tiers": args.tiers, "seed": args.seed, "data_dir": args.data_dir, "strategy": args.strategy,
+            "learner_kind": args.learner, "base_url": args.base_url, "model": args.model,
+            "task_runner": args.task_runner, "scheduler": args.scheduler, "workers": args.workers}
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    """Print every registered strategy (controller) with what it does."""
+    from curriculum.controllers import CONTROLLERS
+
+    width = max(len(name) for name in CONTROLLERS)
+    print(f"{'auto'.ljust(width)}  adaptive for a learner trained here, frontier-search for an evaluate-only one")
+    for name, controller in CONTROLLERS.items():
+        print(f"{name.ljust(width)}  {controller.description}")
     return 0
 
 
 def cmd_skills(args: argparse.Namespace) -> int:
-    """Print every registered skill with its knobs, an example at levels 1 and 5, and under it the mean of its
-    per-item difficulty measure at a few levels (so L + 1 can be seen to ask more than L)."""
+    """Print every registered skill with its knobs and an example at levels 1 and 5."""
     import numpy as np
 
-    from curriculum.skills import REGISTRY, difficulty_profile
+    from curriculum.skills import REGISTRY
 
     rows = []
     for name in sorted(REGISTRY, key=lambda n: (REGISTRY[n].domain, n)):
@@ -138,14 +98,13 @@ def cmd_skills(args: argparse.Namespace) -> int:
         for level in (1, 5):
             item = skill.generate(np.random.default_rng(level), level)
             examples.append(f"{item['question']} -> {item['answer']}")
-        rows.append((name, skill.domain, ", ".join(skill.knobs), *examples, difficulty_profile(skill)))
+        rows.append((name, skill.domain, ", ".join(skill.knobs), *examples))
     widths = [max(len(r[i]) for r in rows + [("skill", "domain", "knobs", "", "")]) for i in range(3)]
     head = ("skill", "domain", "knobs")
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  example (level 1 | level 5)")
     for r in rows:
-        ex = " | ".join(e if len(e) <= 70 else e[:67] + "..." for e in r[3:5])
+        ex = " | ".join(e if len(e) <= 70 else e[:67] + "..." for e in r[3:])
         print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + ex)
-        print("    " + r[5])
     return 0
 
 
@@ -209,12 +168,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     with pl.Config(tbl_rows=200, tbl_cols=20, fmt_str_lengths=120, tbl_hide_dataframe_shape=True,
                    tbl_hide_column_data_types=True):
         print("runs\n", runs_table(store), sep="")
-        print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
         frontiers = frontier_table(store, run_id)
-        if frontiers.height:  # a frontier search: its table says it all (the levels per round are probes)
+        if frontiers.height:  # a frontier search: its rounds only probe, and its table says it all
+            print(f"\nsearch rounds of {run_id}\n", tiers_table(store, run_id).rename({"tier": "round"}), sep="")
             print(f"\nfrontier per skill: highest level with held-out accuracy >= threshold ({run_id})\n", frontiers, sep="")
         else:
-            print(f"\nfrontier level and held-out accuracy per skill, tier by tier ({run_id})\n",
+            print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
+            print(f"\nlevel and held-out accuracy per skill, tier by tier ({run_id})\n",
                   trajectory_table(store, run_id), sep="")
         real = real_items_table(store, run_id)
         if real.height:
@@ -253,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tiers", type=positive_int, help="number of tiers")
     run.add_argument("--seed", type=int, help="run seed")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
+    run.add_argument("--strategy", help="the controller that chooses each tier (default: auto; `curriculum strategies` lists them)")
     run.add_argument("--learner", help="learner kind: local (built-in transformer) or openai (any OpenAI-compatible endpoint)")
     run.add_argument("--base-url", help="openai learner: endpoint, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--model", help="openai learner: model name")
@@ -263,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
                      help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
     run.set_defaults(func=cmd_run)
+
+    strategies = sub.add_parser("strategies", help="list the strategies a run can use (--strategy)")
+    strategies.set_defaults(func=cmd_strategies)
 
     skills = sub.add_parser("skills", help="list the skills with examples")
     skills.set_defaults(func=cmd_skills)

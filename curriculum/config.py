@@ -6,10 +6,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from curriculum.chat import EndpointConfig
 from curriculum.errors import ConfigError
-from curriculum.learners.openai_chat import OpenAIConfig
+from curriculum.execution import TASK_RUNNERS
+from curriculum.learners import LEARNERS, AnyLearnerConfig
+from curriculum.learners.local_config import LearnerConfig, ModelConfig
+
+__all__ = ["LearnerConfig", "ModelConfig", "RunConfig", "load_config", "parse_config"]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
@@ -20,7 +25,8 @@ class Strict(BaseModel):
 
 class SkillConfig(Strict):
     name: str
-    start_level: int = Field(1, ge=1)
+    start_level: int = Field(1, ge=1)  # where the adaptive controller and the frontier search start
+    target_level: int | None = Field(None, ge=1)  # the top of what a fixed schedule (uniform, ladder, ...) covers
 
     @field_validator("name")
     @classmethod
@@ -33,14 +39,15 @@ class SkillConfig(Strict):
 class MixConfig(Strict):
     """Shares of a skill's training items by role (Zaremba & Sutskever's "combined" curriculum)."""
 
-    frontier: float = Field(0.5, ge=0)
+    # items at the skill's current level (`frontier` in configs written before the name changed)
+    current: float = Field(0.5, ge=0, validation_alias=AliasChoices("current", "frontier"))
     stretch: float = Field(0.1, ge=0)
     replay: float = Field(0.25, ge=0)
     uniform: float = Field(0.15, ge=0)
 
     @model_validator(mode="after")
     def sums_to_one(self) -> MixConfig:
-        total = self.frontier + self.stretch + self.replay + self.uniform
+        total = self.current + self.stretch + self.replay + self.uniform
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"mix shares must sum to 1, got {total:g}")
         return self
@@ -53,7 +60,7 @@ class TierConfig(Strict):
 
 
 class PolicyConfig(Strict):
-    """When a skill's frontier level moves, and how a tier's training items are shared across skills."""
+    """When a skill's level moves, and how a tier's training items are shared across skills."""
 
     promote_at: float = Field(0.85, gt=0, le=1)
     demote_below: float = Field(0.4, ge=0, lt=1)
@@ -72,32 +79,16 @@ class PolicyConfig(Strict):
         return self
 
 
-class ModelConfig(Strict):
-    n_layer: int = Field(2, ge=1)
-    n_head: int = Field(4, ge=1)
-    n_embd: int = Field(128, ge=8)
-    block_size: int = Field(64, ge=16)
-
-    @model_validator(mode="after")
-    def heads_divide(self) -> ModelConfig:
-        if self.n_embd % self.n_head:
-            raise ValueError("n_embd must be a multiple of n_head")
-        return self
-
-
-class LearnerConfig(Strict):
-    kind: Literal["local"] = "local"
-    steps_per_tier: int = Field(400, ge=1)
-    batch_size: int = Field(64, ge=1)
-    learning_rate: float = Field(3e-3, gt=0)
-    replay_share: float = Field(0.3, ge=0, le=1)  # of each batch, drawn from earlier tiers' train items
-    device: str = "auto"
-    threads: int = Field(0, ge=0)  # 0 = torch's default
-    model: ModelConfig = ModelConfig()
-
-
 class ValidationConfig(Strict):
     max_attempts: int = Field(3, ge=1)
+    data_docs: bool = True  # rebuild Great Expectations Data Docs under DATA_DIR/docs after each validation
+
+
+class ScheduleConfig(Strict):
+    """The fixed schedules (ladder, combined): one level up every `ladder_every` tiers, or evenly from level 1
+    to each skill's target_level over the run's tiers (None)."""
+
+    ladder_every: int | None = Field(None, ge=1)
 
 
 class AnchorConfig(Strict):
@@ -109,7 +100,7 @@ class AnchorConfig(Strict):
 
 
 class FrontierConfig(Strict):
-    """Adaptive frontier search (curriculum.frontier): the run mode for evaluate-only learners."""
+    """The frontier search (curriculum.controllers.frontier_search), for evaluate-only learners."""
 
     threshold: float = Field(0.85, gt=0, lt=1)  # a level is passed at held-out accuracy >= this
     batch: int = Field(10, ge=1)  # fresh items per probe round
@@ -121,13 +112,19 @@ class FrontierConfig(Strict):
 class TeacherConfig(Strict):
     """An LLM teacher writing extra training items each tier; only items the project re-verifies are kept."""
 
-    endpoint: OpenAIConfig  # the teacher model (same fields as the openai learner)
+    endpoint: EndpointConfig  # the teacher model (the endpoint fields of the openai learner)
     rewrite_share: float = Field(0.1, ge=0, le=1)  # of a tier's procedural train items, rewritten as word problems
     variant_share: float = Field(0.0, ge=0, le=1)  # ... turned into harder variants (numeric answers)
     k_samples: int = Field(3, ge=1)  # model samples that must re-derive a rewrite's gold answer
 
-
-TASK_RUNNERS = ("thread", "dask", "ray")
+    @field_validator("endpoint", mode="before")
+    @classmethod
+    def endpoint_only(cls, value: object) -> object:
+        """Configs stored before the endpoint had its own model carried the learner's fields: drop them."""
+        if isinstance(value, dict):
+            learner_only = ("kind", "train_command", "fine_tune", "fine_tune_poll_s", "fine_tune_timeout_s")
+            return {k: v for k, v in value.items() if k not in learner_only}
+        return value
 
 
 class ExecutionConfig(Strict):
@@ -160,16 +157,34 @@ class ExecutionConfig(Strict):
 
 class RunConfig(Strict):
     name: str = "curriculum"
-    # curriculum: tiers of training + probes; frontier: adaptive search for each skill's frontier, no
-    # training; auto: frontier for evaluate-only learners (openai without a training hook), else curriculum
-    mode: Literal["auto", "curriculum", "frontier"] = "auto"
+    # which controller chooses each tier (curriculum.controllers: adaptive, frontier-search, uniform, hardest,
+    # ladder, combined, ...); auto: adaptive for a learner trained here, frontier-search for an evaluate-only one
+    strategy: str = "auto"
     seed: int = 0
     tiers: int = Field(5, ge=1)
     data_dir: Path = Path("data")
     skills: list[SkillConfig] = Field(min_length=1)
     tier: TierConfig = TierConfig()
     policy: PolicyConfig = PolicyConfig()
-    learner: LearnerConfig | OpenAIConfig = Field(default_factory=LearnerConfig, discriminator="kind")
+    schedule: ScheduleConfig = ScheduleConfig()
+    learner: AnyLearnerConfig = Field(default_factory=LearnerConfig)
+    validation: ValidationConfig = ValidationConfig()
+    anchor: AnchorConfig | None = None
+    execution: ExecutionConfig = ExecutionConfig()
+    frontier: FrontierConfig = FrontierConfig()
+    teacher: TeacherConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def legacy_mode(cls, value: object) -> object:
+        """Configs stored before strategies existed said `mode: auto | curriculum | frontier`."""
+        if isinstance(value, dict) and "mode" in value:
+            value = dict(value)
+            mode = value.pop("mode")
+            legacy = {"auto": "auto", "curriculum": "adaptive", "frontier": "frontier-search"}
+            if "strategy" not in value:
+                value["strategy"] = legacy.get(mode, mode)
+        return value
 
     @field_validator("learner", mode="before")
     @classmethod
@@ -177,23 +192,20 @@ class RunConfig(Strict):
         """`kind` defaults to local; an unknown kind is named before any of its fields are checked."""
         if isinstance(value, dict):
             kind = value.get("kind", "local")
-            if kind not in ("local", "openai"):
-                raise ValueError(f"unknown learner {kind!r}; known: local, openai")
+            if kind not in LEARNERS:
+                raise ValueError(f"unknown learner {kind!r}; known: {', '.join(LEARNERS)}")
             return {**value, "kind": kind}
         return value
-    validation: ValidationConfig = ValidationConfig()
-    anchor: AnchorConfig | None = None
-    execution: ExecutionConfig = ExecutionConfig()
-    frontier: FrontierConfig = FrontierConfig()
-    teacher: TeacherConfig | None = None
 
-    @property
-    def run_mode(self) -> str:
-        """The mode `auto` resolves to: frontier search for a learner that cannot be trained here."""
-        if self.mode != "auto":
-            return self.mode
-        trains = self.learner.kind == "local" or bool(getattr(self.learner, "trains", False))
-        return "curriculum" if trains else "frontier"
+    @field_validator("strategy")
+    @classmethod
+    def known_strategy(cls, name: str) -> str:
+        from curriculum.controllers import CONTROLLERS
+
+        name = name.strip().lower()
+        if name != "auto" and name not in CONTROLLERS:
+            raise ValueError(f"unknown strategy {name!r}; known: auto, {', '.join(CONTROLLERS)}")
+        return name
 
     @field_validator("skills")
     @classmethod
@@ -203,6 +215,20 @@ class RunConfig(Strict):
         if dupes:
             raise ValueError(f"skills listed twice: {', '.join(dupes)}")
         return skills
+
+    @model_validator(mode="after")
+    def controller_fits(self) -> RunConfig:
+        from curriculum.controllers import get_controller
+
+        get_controller(self.controller).check(self)
+        return self
+
+    @property
+    def controller(self) -> str:
+        """The strategy `auto` resolves to: the frontier search for a learner that cannot be trained here."""
+        if self.strategy != "auto":
+            return self.strategy
+        return "adaptive" if self.learner.trains else "frontier-search"
 
 
 def _first_error(err: ValidationError) -> str:

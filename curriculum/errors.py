@@ -15,6 +15,10 @@ class UnknownSkill(CurriculumError):
     """A skill name that is not in the registry."""
 
 
+class UnknownStrategy(CurriculumError):
+    """A strategy (controller) name that is not registered."""
+
+
 class UnknownLearner(CurriculumError):
     """A learner kind that does not exist."""
 

@@ -24,6 +24,7 @@ import polars as pl
 
 from curriculum.errors import InputFileError
 from curriculum.items import ITEM_COLUMNS
+from curriculum.lifecycle import accepted_sql
 from curriculum.prompts import PromptTemplate, load_template
 from curriculum.report import open_store, resolve_run
 
@@ -44,7 +45,7 @@ def export_split(fmt: str, split: str | None, include_held_out: bool = False) ->
 def select_items(data_dir: Path, run_id: str | None, tier: int | None, split: str | None) -> tuple[str, pl.DataFrame]:
     store = open_store(data_dir)
     run_id = resolve_run(store, run_id)
-    where, params = ["i.run_id = ?", "t.status NOT IN ('generated', 'rejected')"], [run_id]
+    where, params = ["i.run_id = ?", f"t.status IN {accepted_sql()}"], [run_id]
     if tier is not None:
         where.append("i.tier = ?")
         params.append(tier)

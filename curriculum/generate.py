@@ -8,23 +8,17 @@ seeds never overlap and any chunk can be generated on its own (in parallel, on a
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import numpy as np
 import polars as pl
 
 from curriculum.items import EVAL_PERMILLE, empty_items, item_ids
+from curriculum.seeds import chunk_seed
 from curriculum.skills import get_skill
 from curriculum.skills.base import check_level
 
 MAX_CHUNKS = 12  # give up topping up after this many chunks: the level's content space is exhausted
-
-
-def chunk_seed(seed: int, skill: str, level: int, chunk: int) -> int:
-    """A 63-bit seed unique to (seed, skill, level, chunk)."""
-    key = f"{seed}\x1f{skill}\x1f{level}\x1f{chunk}".encode()
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") >> 1
 
 
 def generate_chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, source: str = "procedural") -> pl.DataFrame:

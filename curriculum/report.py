@@ -29,7 +29,7 @@ def resolve_run(store: Store, run_id: str | None) -> str:
 
 def runs_table(store: Store) -> pl.DataFrame:
     return store.query(
-        "SELECT run_id, name, status, tiers_planned AS tiers, learner, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started,"
+        "SELECT run_id, name, status, strategy, tiers_planned AS tiers, learner, strftime(started_at, '%Y-%m-%d %H:%M:%S') AS started,"
         " round(epoch(finished_at - started_at)) AS seconds FROM runs ORDER BY started_at"
     )
 
@@ -44,11 +44,11 @@ def tiers_table(store: Store, run_id: str) -> pl.DataFrame:
 
 
 def trajectory_table(store: Store, run_id: str) -> pl.DataFrame:
-    """Per skill: the frontier level after each tier and the held-out accuracy at the frontier."""
+    """Per skill: the controller's level after each tier and the held-out accuracy at that level."""
     return store.query(
         "SELECT skill,"
         " string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels,"
-        " string_agg(coalesce(round(accuracy, 2)::VARCHAR, '-'), ' / ' ORDER BY tier) AS frontier_accuracy"
+        " string_agg(coalesce(round(accuracy, 2)::VARCHAR, '-'), ' / ' ORDER BY tier) AS accuracy_at_level"
         " FROM decisions WHERE run_id = ? GROUP BY skill ORDER BY skill",
         [run_id],
     )
@@ -59,7 +59,7 @@ def frontier_table(store: Store, run_id: str) -> pl.DataFrame:
     every probe (level: accuracy, n). Empty for curriculum runs."""
     import json
 
-    from curriculum.frontier import Search
+    from curriculum.controllers.frontier_search import Search
 
     latest = store.query(
         "SELECT skill, evidence FROM decisions WHERE run_id = ? AND rule = 'frontier-search'"
@@ -85,7 +85,7 @@ def frontier_table(store: Store, run_id: str) -> pl.DataFrame:
 
 def real_items_table(store: Store, run_id: str) -> pl.DataFrame:
     """Held-out accuracy on the user's real items (the anchor), tier by tier: reported apart from the
-    generated skills, never used to move a frontier."""
+    generated skills, never used to move a level."""
     return store.query(
         "SELECT tier, skill, count(*) AS n, round(avg(correct::INT), 3) AS accuracy"
         " FROM evaluations WHERE run_id = ? AND source = 'real' GROUP BY tier, skill ORDER BY tier, skill",
@@ -94,7 +94,7 @@ def real_items_table(store: Store, run_id: str) -> pl.DataFrame:
 
 
 def write_report(data_dir, run_id: str | None = None, out_dir=None):
-    """A markdown report with two plots (frontier level and held-out accuracy by tier, per skill)."""
+    """A markdown report with two plots (level and held-out accuracy by tier, per skill)."""
     from pathlib import Path
 
     import matplotlib
@@ -118,8 +118,8 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
         ax_level.step([0, *rows["tier"]], [rows["level_before"][0], *rows["level_after"]], where="post", label=skill[0])
         ax_acc.plot(rows["tier"], rows["accuracy"], marker="o", label=skill[0])
     ax_level.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_level.set(title="Frontier level after each tier", xlabel="tier", ylabel="level")
-    ax_acc.set(title="Held-out accuracy at the frontier", xlabel="tier", ylabel="accuracy", ylim=(0, 1.05))
+    ax_level.set(title="Level after each tier", xlabel="tier", ylabel="level")
+    ax_acc.set(title="Held-out accuracy at the level", xlabel="tier", ylabel="accuracy", ylim=(0, 1.05))
     for ax in (ax_level, ax_acc):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=8)
@@ -129,17 +129,17 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
     plt.close(fig)
 
     lines = [f"# Curriculum run `{run_id}`", "", "![trajectory](trajectory.png)", "", "## Runs", "",
-             _markdown(runs_table(store).filter(pl.col("run_id") == run_id)), "", "## Tiers", "",
-             _markdown(tiers_table(store, run_id)), "", "## Frontier per skill", "",
-             _markdown(trajectory_table(store, run_id)), "", "## Held-out accuracy by tier, skill and level", "",
-             _markdown(accuracy), "", "## Decisions", ""]
+             markdown_table(runs_table(store).filter(pl.col("run_id") == run_id)), "", "## Tiers", "",
+             markdown_table(tiers_table(store, run_id)), "", "## Level per skill", "",
+             markdown_table(trajectory_table(store, run_id)), "", "## Held-out accuracy by tier, skill and level", "",
+             markdown_table(accuracy), "", "## Decisions", ""]
     lines += [f"- tier {r['tier']}: {r['reason']}" for r in decisions.sort("tier", "skill").iter_rows(named=True)]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def _markdown(frame: pl.DataFrame) -> str:
+def markdown_table(frame: pl.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
     body = ["| " + " | ".join("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from curriculum.generate import MAX_CHUNKS, chunk_seed, generate_chunk
+from curriculum.generate import MAX_CHUNKS, generate_chunk
 from curriculum.items import EVAL_PERMILLE, ITEM_COLUMNS, ITEM_SCHEMA, empty_items
 from curriculum.plan import TierPlan
+from curriculum.seeds import chunk_seed, generation_seed
 from curriculum.skills import get_skill
 from curriculum.skills.base import check_level
 
@@ -73,7 +74,7 @@ class Shard:
 
 def tier_seed(plan: TierPlan) -> int:
     """The generation seed of a tier."""
-    return plan.seed * 1_000_003 + plan.tier
+    return generation_seed(plan.seed, plan.tier)
 
 
 def _share(split: str) -> float:

@@ -1,7 +1,11 @@
-"""The steps of a curriculum run, as plain functions over a Store: what the Prefect tasks call.
+"""The steps of a tier, as plain functions over a Store: what the Prefect tasks, the benchmark and trainer
+adapters call, in the order curriculum.loop.run_tier drives them: plan, generate, validate, train,
+evaluate, decide.
 
-Each step reads what it needs from the catalogue and writes its result back before returning, so a
-step can be re-run after a crash and the flow passes only ids and paths between steps.
+Each step reads what it needs from the catalogue and writes its result back before returning, moving the
+tier attempt on in its lifecycle (curriculum.lifecycle), so a step can be re-run after a crash and callers
+pass only ids and numbers between steps. The plan is computed once per attempt and stored: generate and
+validate read it back, so a resume under newer code never recomputes a different one.
 """
 
 from __future__ import annotations
@@ -13,15 +17,15 @@ from typing import Any
 
 import polars as pl
 
+from curriculum import seeds
 from curriculum.config import RunConfig
-from curriculum.frontier import Search, conclude, describe, update
-from curriculum.frontier import start as start_search
+from curriculum.controllers import Controller, get_controller
 from curriculum.learners import make_learner
-from curriculum.plan import PlanEntry, TierPlan
-from curriculum.policy import DECISION_SCHEMA, decide, plan_tier, state_from_decisions
+from curriculum.lifecycle import TierStatus
+from curriculum.plan import TierPlan
 from curriculum.shards import generate_tier
 from curriculum.skills import REGISTRY
-from curriculum.store import Store, new_run_id
+from curriculum.store import Store
 from curriculum.validation import ValidationReport, validate_items
 from curriculum.verify import MapFn
 
@@ -29,88 +33,45 @@ Progress = Callable[[float], None]
 EVAL_SLICE = 512  # questions per slice when a remote evaluation is spread over a task runner's workers
 
 
-def start_run(config: RunConfig, run_id: str | None = None) -> str:
-    """Create the catalogue if needed and record the run with its full config."""
-    store = Store(config.data_dir).init()
-    run_id = run_id or new_run_id()
-    store.start_run(run_id, config.name, config.seed, config.learner.kind, config.tiers, config.model_dump(mode="json"))
-    return run_id
-
-
-def resumable_run(data_dir: Path, run_id: str | None = None) -> tuple[str, RunConfig]:
-    """The run to resume (the latest unfinished one, or `run_id`) and its recorded config."""
-    from curriculum.config import parse_config
-    from curriculum.errors import NothingToResume
-    from curriculum.report import open_store
-
-    store = open_store(data_dir)
-    store.init()  # refuses catalogues from an unknown (newer) version
-    if run_id is None:
-        rows = store.query("SELECT run_id, config FROM runs WHERE status <> 'completed' ORDER BY started_at DESC LIMIT 1")
-        if rows.height == 0:
-            raise NothingToResume(f"nothing to resume in {store.path}: every run there completed")
-    else:
-        rows = store.query("SELECT run_id, status, config FROM runs WHERE run_id = ?", [run_id])
-        if rows.height == 0:
-            raise NothingToResume(f"unknown run id {run_id!r} in {store.path}")
-        if rows["status"][0] == "completed":
-            raise NothingToResume(f"run {run_id} already completed")
-    raw = json.loads(rows["config"][0])
-    raw["data_dir"] = str(data_dir)  # the catalogue may have moved since the run started
-    store.reopen_run(rows["run_id"][0])
-    return rows["run_id"][0], parse_config(raw, f"run {rows['run_id'][0]}")
-
-
-def tier_status(config: RunConfig, run_id: str, tier: int) -> tuple[int, str]:
-    """(latest attempt, its status) of a tier, or (1, "new") when nothing of it was written yet."""
-    rows = Store(config.data_dir).query(
-        "SELECT attempt, status FROM tiers WHERE run_id = ? AND tier = ? ORDER BY attempt DESC LIMIT 1", [run_id, tier]
-    )
-    return (1, "new") if rows.height == 0 else (rows["attempt"][0], rows["status"][0])
-
-
 def run_dir(config: RunConfig, run_id: str) -> Path:
     return Path(config.data_dir) / "runs" / run_id
 
 
-def next_plan(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> TierPlan:
-    """The plan for a tier from the controller state in `decisions`; a retry gets a fresh seed.
+def controller_of(config: RunConfig) -> Controller:
+    return get_controller(config.controller)
 
-    In frontier mode a tier is one round of probes: `frontier.batch` fresh held-out items at the level
-    each unfinished skill's search asks for."""
-    if config.run_mode == "frontier":
-        entries = tuple(
-            PlanEntry(skill, search.level, "eval", config.frontier.batch, "probe")
-            for skill, search in search_states(config, run_id).items()
-            if not search.done(config.frontier.max_level)
-        )
-        plan = TierPlan(tier, config.seed, entries)
+
+def controller_state(config: RunConfig, run_id: str) -> dict[str, Any]:
+    """The run's controller state, rebuilt from each skill's latest decision."""
+    return controller_of(config).state(config, Store(config.data_dir).latest_decisions(run_id))
+
+
+def finished(config: RunConfig, run_id: str) -> bool:
+    """Whether the controller is done before its last tier (a frontier search that found every frontier)."""
+    return controller_of(config).finished(config, controller_state(config, run_id))
+
+
+def plan_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> TierPlan:
+    """Plan a tier attempt once and store it. The first attempt asks the controller; a retry after a rejected
+    attempt keeps that attempt's entries with a fresh seed (nothing the controller reads has changed)."""
+    store = Store(config.data_dir)
+    if attempt == 1:
+        entries = controller_of(config).plan(config, controller_state(config, run_id), tier)
     else:
-        state = state_from_decisions(config, Store(config.data_dir).latest_levels(run_id))
-        plan = plan_tier(config, state, tier)
-    return TierPlan(plan.tier, plan.seed + 7_919 * (attempt - 1), plan.entries)
-
-
-def search_states(config: RunConfig, run_id: str) -> dict[str, Search]:
-    """Each skill's frontier search, from its latest decision (a fresh search from its start level if none)."""
-    states = {s.name: start_search(s.start_level) for s in config.skills}
-    for row in Store(config.data_dir).latest_levels(run_id).iter_rows(named=True):
-        if row["skill"] in states and row["rule"] == "frontier-search":
-            states[row["skill"]] = Search.from_json(json.loads(row["evidence"])["search"])
-    return states
-
-
-def search_finished(config: RunConfig, run_id: str) -> bool:
-    return all(s.done(config.frontier.max_level) for s in search_states(config, run_id).values())
+        entries = store.tier_plan(run_id, tier, attempt - 1).entries
+    plan = TierPlan(tier, seeds.attempt_seed(config.seed, attempt), tuple(entries))
+    store.write_plan(run_id, tier, attempt, plan)
+    return plan
 
 
 def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> Path:
-    """Generate and store a tier's items; items already seen earlier in the run are not drawn again.
+    """Generate and store the items of a tier attempt's stored plan; items already seen earlier in the run
+    are not drawn again.
 
     `map_fn` runs the tier's shards (flows.runners.map_shards on a task runner); the items do not depend on it.
     """
     store = Store(config.data_dir)
-    plan = next_plan(config, run_id, tier, attempt)
+    plan = store.tier_plan(run_id, tier, attempt)
     earlier = store.accepted_items(run_id, tier)
     exclude = set(earlier["item_id"].to_list())
     items = generate_tier(plan, exclude, map_fn, config.execution.max_items_per_shard)
@@ -121,7 +82,7 @@ def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, m
 
         anchor = load_anchor(config.anchor.path, config.anchor.domain)
         items = mix_anchor(items, anchor, config.anchor.ratio, plan.seed, exclude)
-    return store.write_tier(run_id, tier, attempt, plan.seed, plan.to_json(), items)
+    return store.write_tier(run_id, tier, attempt, items)
 
 
 def teach(config: RunConfig, run_id: str, tier: int, attempt: int, seed: int, items: pl.DataFrame) -> pl.DataFrame:
@@ -138,10 +99,9 @@ def teach(config: RunConfig, run_id: str, tier: int, attempt: int, seed: int, it
         ("rewrite", cfg.rewrite_share, rewrite_as_word_problems, {"k_samples": cfg.k_samples}),
         ("variant", cfg.variant_share, harder_variants, {}),
     ):
-        n = round(share * train.height)
-        if n == 0:
+        sources = teacher_sample(train, share, seed, task_name)
+        if sources.height == 0:
             continue
-        sources = train.sample(n, seed=seed + len(task_name), shuffle=True)
         accepted, rejected = fn(cfg.endpoint, sources, seed=seed, **extra)
         taught.append(accepted.cast(ITEM_SCHEMA))
         outcomes.append(pl.DataFrame({"task": task_name, "outcome": "accepted", "count": accepted.height}))
@@ -153,22 +113,29 @@ def teach(config: RunConfig, run_id: str, tier: int, attempt: int, seed: int, it
     return fresh.filter(~pl.col("item_id").is_in(items["item_id"].implode()))
 
 
+def teacher_sample(train: pl.DataFrame, share: float, seed: int, task: str) -> pl.DataFrame:
+    """The seeded share of a tier's procedural training items one teacher task starts from: each task its
+    own draw, so rewrites and variants do not start from the same rows."""
+    n = round(share * train.height)
+    return train.sample(n, seed=seeds.derive(seed, "teacher", task), shuffle=True) if n else train.clear()
+
+
 def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> ValidationReport:
-    """Run the suite on a stored tier, record one row per expectation, mark the tier validated or rejected."""
+    """Run the suite on a stored tier against its stored plan, record one row per expectation, mark the tier
+    validated or rejected."""
     store = Store(config.data_dir)
     items = store.tier_items(run_id, tier, attempt)
-    plan = next_plan(config, run_id, tier, attempt)
     earlier = store.accepted_items(run_id, tier)
     report = validate_items(
         items,
-        plan,
+        store.tier_plan(run_id, tier, attempt),
         earlier_train=earlier.filter(pl.col("split") == "train")["item_id"].to_list(),
         earlier_eval=earlier.filter(pl.col("split") == "eval")["item_id"].to_list(),
-        docs_dir=Path(config.data_dir) / "docs",
+        docs_dir=Path(config.data_dir) / "docs" if config.validation.data_docs else None,
         map_fn=map_fn,
     )
     store.write_validations(run_id, tier, attempt, report.results)
-    store.set_tier_status(run_id, tier, attempt, "validated" if report.success else "rejected")
+    store.set_tier_status(run_id, tier, attempt, TierStatus.VALIDATED if report.success else TierStatus.REJECTED)
     return report
 
 
@@ -180,7 +147,7 @@ def train_step(config: RunConfig, run_id: str, tier: int, attempt: int, on_progr
     learner = make_learner(config.learner, run_dir(config, run_id), config.seed)
     # the tag makes a redo after a crash a no-op when the checkpoint already holds this tier's training
     stats = learner.train(items, replay if replay.height else None, on_progress=on_progress, tag=f"tier-{tier}")
-    store.set_tier_status(run_id, tier, attempt, "trained", stats)
+    store.set_tier_status(run_id, tier, attempt, TierStatus.TRAINED, stats)
     return stats
 
 
@@ -234,50 +201,20 @@ def evaluate_step(config: RunConfig, run_id: str, tier: int, attempt: int, map_f
         scored = score(held, learner.answer(questions))
     scored = scored.with_columns(pl.lit(config.learner.kind).alias("learner"))
     store.write_evaluations(run_id, tier, scored)
-    store.set_tier_status(run_id, tier, attempt, "evaluated")
+    store.set_tier_status(run_id, tier, attempt, TierStatus.EVALUATED)
     return scored
 
 
 def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
-    """Move each skill's frontier from this tier's probes; every decision is stored with its evidence."""
-    if config.run_mode == "frontier":
-        return frontier_decide_step(config, run_id, tier, attempt)
+    """The controller's decisions from this tier's probes, one row per skill with its evidence and reason.
+    Real (anchor) items are reported apart and never reach the controller."""
     store = Store(config.data_dir)
-    state = state_from_decisions(config, store.latest_levels(run_id))
-    scored = store.query("SELECT * FROM evaluations WHERE run_id = ? AND tier = ?", [run_id, tier])
-    _, decisions = decide(config, state, scored)
+    controller = controller_of(config)
+    state = controller.state(config, store.latest_decisions(run_id))
+    scored = store.query("SELECT * FROM evaluations WHERE run_id = ? AND tier = ? AND coalesce(source, '') <> 'real'", [run_id, tier])
+    _, decisions = controller.decide(config, state, scored, tier)
     store.write_decisions(run_id, tier, decisions)
-    store.set_tier_status(run_id, tier, attempt, "complete")
-    return decisions
-
-
-def frontier_decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
-    """Move each unfinished skill's frontier search on by this round's probe; one decision row per skill."""
-    store = Store(config.data_dir)
-    scored = store.query(
-        "SELECT skill, level, correct FROM evaluations WHERE run_id = ? AND tier = ? AND source <> 'real'", [run_id, tier]
-    )
-    cfg, rows = config.frontier, []
-    for skill, search in search_states(config, run_id).items():
-        if search.done(cfg.max_level):
-            continue
-        probe = scored.filter((pl.col("skill") == skill) & (pl.col("level") == search.level))
-        correct, n = int(probe["correct"].sum()), probe.height
-        if n == 0:  # no fresh held-out items left at this level: decide on what it has
-            after, action = conclude(search, cfg)
-        else:
-            after, action = update(search, correct, n, cfg)
-        done = after.done(cfg.max_level)
-        rows.append({
-            "skill": skill, "level_before": search.level, "level_after": after.frontier if done else after.level,
-            "action": "done" if done else action, "rule": "frontier-search",
-            "accuracy": None if n == 0 else correct / n, "n_eval": n,
-            "evidence": json.dumps({"search": after.to_json(), "probe": {"level": search.level, "correct": correct, "n": n}}),
-            "reason": describe(skill, after, action, cfg.max_level),
-        })
-    decisions = pl.DataFrame(rows, schema=DECISION_SCHEMA)
-    store.write_decisions(run_id, tier, decisions)
-    store.set_tier_status(run_id, tier, attempt, "complete")
+    store.set_tier_status(run_id, tier, attempt, TierStatus.COMPLETE)
     return decisions
 
 

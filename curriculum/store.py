@@ -16,12 +16,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 
 from curriculum.errors import CatalogueBusy, CatalogueVersionError, DataDirError
+from curriculum.lifecycle import TierStatus, accepted_sql, check_move
+
+if TYPE_CHECKING:
+    from curriculum.plan import TierPlan
 
 CATALOGUE = "curriculum.duckdb"
 STORAGE_VERSION = "v1.4.0"  # readable by the duckdb CLI users install from PyPI
@@ -82,6 +86,18 @@ MIGRATIONS: list[tuple[str, str]] = [
             recorded_at TIMESTAMP);
         """,
     ),
+    (
+        "0004_strategy",
+        """
+        ALTER TABLE runs ADD COLUMN strategy VARCHAR;
+        UPDATE runs SET strategy = CASE WHEN EXISTS (
+            SELECT 1 FROM decisions d WHERE d.run_id = runs.run_id AND d.rule = 'frontier-search')
+            THEN 'frontier-search' ELSE 'adaptive' END;
+        CREATE VIEW search_rounds AS
+            SELECT t.run_id, t.tier AS round, t.attempt, t.status, t.n_eval AS items, t.created_at
+            FROM tiers t JOIN runs r USING (run_id) WHERE r.strategy = 'frontier-search';
+        """,
+    ),
 ]
 
 
@@ -91,7 +107,12 @@ def now() -> datetime:
 
 def new_run_id() -> str:
     """Sortable by start time, unique across machines: 20261125-221500-1a2b3c."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return run_id_at(datetime.now(UTC), uuid.uuid4().hex)
+
+
+def run_id_at(when: datetime, unique: str) -> str:
+    """A run id from a start time and a unique hex string (a UUID): the first six hex digits follow the time."""
+    return f"{when.astimezone(UTC):%Y%m%d-%H%M%S}-{unique.replace('-', '')[:6]}"
 
 
 class Store:
@@ -158,11 +179,14 @@ class Store:
             return con.sql(sql, params=list(params)).pl()
 
     # -- runs ---------------------------------------------------------------------------------
-    def start_run(self, run_id: str, name: str, seed: int, learner: str, tiers: int, config: Mapping[str, Any]) -> None:
+    def start_run(
+        self, run_id: str, name: str, seed: int, learner: str, strategy: str, tiers: int, config: Mapping[str, Any]
+    ) -> None:
         with self.connect() as con:
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, 'running', ?, ?, NULL, NULL)",
-                [run_id, name, seed, learner, tiers, json.dumps(config), now()],
+                "INSERT INTO runs BY NAME SELECT ? AS run_id, ? AS name, ? AS seed, ? AS learner, ? AS strategy,"
+                " ? AS tiers_planned, 'running' AS status, ? AS config, ? AS started_at",
+                [run_id, name, seed, learner, strategy, tiers, json.dumps(config), now()],
             )
 
     def reopen_run(self, run_id: str) -> None:
@@ -181,8 +205,30 @@ class Store:
         suffix = "" if attempt == 1 else f"-a{attempt}"
         return self.data_dir / "runs" / run_id / f"tier-{tier:03d}{suffix}.parquet"
 
-    def write_tier(self, run_id: str, tier: int, attempt: int, seed: int, plan_json: str, items: pl.DataFrame) -> Path:
-        """Parquet (temp + rename) and catalogue rows (one transaction): all of the tier or none."""
+    def write_plan(self, run_id: str, tier: int, attempt: int, plan: TierPlan) -> None:
+        """Record a tier attempt and its plan (status planned): what generation and validation read back."""
+        with self.connect() as con:
+            con.execute("BEGIN")
+            current = self._status(con, run_id, tier, attempt)
+            check_move(current, TierStatus.PLANNED)
+            con.execute("DELETE FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
+            con.execute(
+                "INSERT INTO tiers VALUES (?, ?, ?, ?, 'planned', ?, NULL, NULL, NULL, NULL, NULL, ?, ?)",
+                [run_id, tier, attempt, plan.seed, plan.to_json(), now(), now()],
+            )
+            con.execute("COMMIT")
+
+    def tier_plan(self, run_id: str, tier: int, attempt: int) -> TierPlan:
+        """The stored plan of a tier attempt (never recomputed: a resume under newer code reads the same plan)."""
+        from curriculum.plan import TierPlan
+
+        rows = self.query("SELECT plan FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
+        if rows.height == 0 or rows["plan"][0] is None:
+            raise LookupError(f"run {run_id} has no plan for tier {tier} attempt {attempt}")
+        return TierPlan.from_json(rows["plan"][0])
+
+    def write_tier(self, run_id: str, tier: int, attempt: int, items: pl.DataFrame) -> Path:
+        """Parquet (temp + rename) and catalogue rows (one transaction): all of the tier's items or none."""
         path = self.tier_path(run_id, tier, attempt)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
@@ -190,28 +236,50 @@ class Store:
         os.replace(tmp, path)
         counts = items["split"].value_counts()
         n = dict(zip(counts["split"].to_list(), counts["count"].to_list()))
-        rows = items.select(
+        rows = items.select(  # noqa: F841 (read by DuckDB's replacement scan below)
             pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"), pl.all()
         )
         with self.connect() as con:
             con.execute("BEGIN")
+            check_move(self._status(con, run_id, tier, attempt), TierStatus.GENERATED)
             con.execute("DELETE FROM items WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
-            con.execute("DELETE FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
             con.execute("INSERT INTO items SELECT * FROM rows")
             con.execute(
-                "INSERT INTO tiers VALUES (?, ?, ?, ?, 'generated', ?, ?, ?, ?, ?, NULL, ?, ?)",
-                [run_id, tier, attempt, seed, plan_json, str(path), items.height, n.get("train", 0), n.get("eval", 0), now(), now()],
+                "UPDATE tiers SET status = 'generated', items_path = ?, n_items = ?, n_train = ?, n_eval = ?,"
+                " updated_at = ? WHERE run_id = ? AND tier = ? AND attempt = ?",
+                [str(path), items.height, n.get("train", 0), n.get("eval", 0), now(), run_id, tier, attempt],
             )
             con.execute("COMMIT")
         return path
 
-    def set_tier_status(self, run_id: str, tier: int, attempt: int, status: str, train_stats: Mapping | None = None) -> None:
+    @staticmethod
+    def _status(con: duckdb.DuckDBPyConnection, run_id: str, tier: int, attempt: int) -> TierStatus:
+        row = con.execute(
+            "SELECT status FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]
+        ).fetchone()
+        return TierStatus.NEW if row is None else TierStatus(row[0])
+
+    def set_tier_status(
+        self, run_id: str, tier: int, attempt: int, status: TierStatus, train_stats: Mapping | None = None
+    ) -> None:
+        """Move a tier attempt on in its lifecycle (curriculum.lifecycle); any other move is refused."""
         with self.connect() as con:
+            con.execute("BEGIN")
+            check_move(self._status(con, run_id, tier, attempt), TierStatus(status))
             con.execute(
                 "UPDATE tiers SET status = ?, updated_at = ?, train_stats = coalesce(?, train_stats)"
                 " WHERE run_id = ? AND tier = ? AND attempt = ?",
-                [status, now(), json.dumps(train_stats) if train_stats is not None else None, run_id, tier, attempt],
+                [str(status), now(), json.dumps(train_stats) if train_stats is not None else None, run_id, tier, attempt],
             )
+            con.execute("COMMIT")
+
+    def tier_status(self, run_id: str, tier: int) -> tuple[int, TierStatus]:
+        """(latest attempt, its status) of a tier; (1, new) when nothing of it was written yet."""
+        rows = self.query(
+            "SELECT attempt, status FROM tiers WHERE run_id = ? AND tier = ? ORDER BY attempt DESC LIMIT 1",
+            [run_id, tier],
+        )
+        return (1, TierStatus.NEW) if rows.height == 0 else (rows["attempt"][0], TierStatus(rows["status"][0]))
 
     def tier_items(self, run_id: str, tier: int, attempt: int) -> pl.DataFrame:
         return pl.read_parquet(self.tier_path(run_id, tier, attempt))
@@ -223,7 +291,7 @@ class Store:
         cols = ", ".join(f"i.{c}" for c in ITEM_COLUMNS)
         return self.query(
             f"SELECT {cols} FROM items i JOIN tiers t USING (run_id, tier, attempt)"
-            " WHERE i.run_id = ? AND i.tier < ? AND t.status NOT IN ('generated', 'rejected')"
+            f" WHERE i.run_id = ? AND i.tier < ? AND t.status IN {accepted_sql()}"
             " ORDER BY i.tier, i.item_id",
             [run_id, before_tier],
         )
@@ -265,7 +333,7 @@ class Store:
         )
         self._insert("decisions", rows, ("run_id = ? AND tier = ?", [run_id, tier]))
 
-    def latest_levels(self, run_id: str) -> pl.DataFrame:
+    def latest_decisions(self, run_id: str) -> pl.DataFrame:
         """Each skill's latest decision row (the controller's state lives in `decisions`)."""
         return self.query(
             "SELECT * FROM decisions WHERE run_id = ? QUALIFY row_number() OVER (PARTITION BY skill ORDER BY tier DESC) = 1",

@@ -1,14 +1,14 @@
-"""The curriculum run as a Prefect flow: per tier plan+generate, validate, train, evaluate, decide.
+"""The curriculum run as a Prefect flow: each tier is plan -> generate -> validate -> train -> evaluate -> decide.
 
-Tasks are coarse (one per step per tier) and pass run ids and tier numbers, never frames. The run's
-shard work (generation shards, gold re-verification, remote evaluation slices) goes to the task runner
+The tier loop itself is the library's (curriculum.loop); this module only makes each step a Prefect task
+(coarse: one per step per tier, passing run ids and tier numbers, never frames) and reports to the UI. The
+run's shard work (generation shards, gold re-verification, remote evaluation slices) goes to the task runner
 named in `config.execution` (thread, dask, ray), started once for the whole run; results never depend on it.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -19,10 +19,9 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from curriculum import steps
+from curriculum import loop, runs, steps
 from curriculum.config import RunConfig
-from curriculum.errors import TierRejected
-from curriculum.store import Store
+from curriculum.store import Store, run_id_at
 from flows.runners import active_runner, map_shards, runner_map, shard_runner
 from flows.secrets import load_api_keys
 
@@ -34,6 +33,11 @@ def shard_map(config: RunConfig, generation: bool = False):
     if generation:
         return partial(map_shards, max_items_per_shard=config.execution.max_items_per_shard)
     return runner_map
+
+
+@task(task_run_name="plan-tier-{tier}-attempt-{attempt}")
+def plan_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> int:
+    return len(steps.plan_step(config, run_id, tier, attempt).entries)
 
 
 @task(task_run_name="generate-tier-{tier}-attempt-{attempt}")
@@ -89,83 +93,61 @@ def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list
     return rows
 
 
-def run_tier(config: RunConfig, run_id: str, tier: int) -> list[dict] | None:
-    """Carry one tier from wherever it stands to complete; a failed validation means a fresh attempt."""
-    attempt, status = steps.tier_status(config, run_id, tier)
-    if status == "complete":
-        return None
-    while status in ("new", "generated", "rejected"):
-        if status == "rejected":
-            attempt, status = attempt + 1, "new"
-        if attempt > config.validation.max_attempts:
-            raise TierRejected(
-                f"tier {tier} failed validation {config.validation.max_attempts} times; "
-                f"see: SELECT * FROM validations WHERE run_id = '{run_id}' AND NOT success"
-            )
-        if status == "new":
-            generate_tier(config, run_id, tier, attempt)
-        status = "validated" if validate_tier(config, run_id, tier, attempt) else "rejected"
-    if status == "validated":
-        if config.run_mode == "curriculum":  # a frontier search only probes
-            train_learner(config, run_id, tier, attempt)
-        status = "trained"
-    if status == "trained":
-        evaluate_learner(config, run_id, tier, attempt)
-    return decide_next(config, run_id, tier, attempt)
+TASKS = loop.TierSteps(
+    plan=plan_tier,
+    generate=generate_tier,
+    validate=validate_tier,
+    train=train_learner,
+    evaluate=evaluate_learner,
+    decide=decide_next,
+)
+
+
+def catalogue_run_id() -> str:
+    """The run id a flow run records in the catalogue: the one it was given, else one made from the flow
+    run itself (its scheduled start and id), so a deployment run's name and its catalogue id agree."""
+    from prefect.runtime import flow_run
+
+    return flow_run.parameters.get("run_id") or run_id_at(flow_run.scheduled_start_time, str(flow_run.id))
 
 
 def run_name() -> str:
-    """`<config name>-<run id>` in the UI (the run id is made here when the caller gave none)."""
+    """`<config name>-<run id>` in the UI."""
     from prefect.runtime import flow_run
 
-    params = flow_run.parameters
-    config = params["config"]
+    config = flow_run.parameters["config"]
     name = config.name if isinstance(config, RunConfig) else dict(config).get("name", "curriculum")
-    return f"{name}-{params.get('run_id') or 'seed-' + str(getattr(config, 'seed', 0))}"
+    return f"{name}-{catalogue_run_id()}"
+
+
+def report_tier(tier: int, rows: list[dict] | None) -> None:
+    if rows is None:
+        print(f"tier {tier}: already complete")
+    else:
+        print(f"tier {tier}: " + ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows))
 
 
 @flow(name="curriculum-run", flow_run_name=run_name, log_prints=True)
 def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = False) -> str:
-    """Run `config.tiers` tiers; with resume, carry on an existing run, redoing only unfinished steps."""
+    """Run the config's tiers; with resume, carry on an existing run, redoing only unfinished steps."""
     load_api_keys(config)  # keys named by Prefect Secret blocks (deployments), into this process only
-    run_id = run_id if resume and run_id else steps.start_run(config, run_id)
+    for note in runs.preflight(config):  # a deployment run refuses what the CLI refuses, before any write
+        print(note)
+    run_id = catalogue_run_id()
+    if resume:
+        runs.reopen(config, run_id)
+    else:
+        runs.start_run(config, run_id)
     store = Store(config.data_dir)
-    search = config.run_mode == "frontier"
-    what = f"frontier search, up to {config.frontier.max_rounds} rounds" if search else f"{config.tiers} tiers"
-    print(f"run {run_id}: {what}, skills {', '.join(s.name for s in config.skills)}")
+    controller = steps.controller_of(config)
+    print(f"run {run_id}: {config.controller}, up to {controller.max_tiers(config)} tiers, "
+          f"skills {', '.join(s.name for s in config.skills)}")
     try:
         with shard_runner(config.execution):
-            for tier in range(1, (config.frontier.max_rounds if search else config.tiers) + 1):
-                if search and steps.search_finished(config, run_id):
-                    break
-                rows = run_tier(config, run_id, tier)
-                if rows is None:
-                    print(f"tier {tier}: already complete")
-                    continue
-                levels = ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
-                print(f"tier {tier}: {levels}")
+            loop.run_tiers(config, run_id, TASKS, on_tier=report_tier)
     except BaseException as err:
         store.finish_run(run_id, "failed", str(err)[:500] or type(err).__name__)
         raise
     store.finish_run(run_id, "completed")
-    trajectory = store.query(
-        "SELECT skill, string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels"
-        " FROM decisions WHERE run_id = ? GROUP BY skill ORDER BY skill",
-        [run_id],
-    )
-    lines = [f"| {r['skill']} | {r['levels']} |" for r in trajectory.iter_rows(named=True)]
-    if config.run_mode == "frontier":
-        from curriculum.report import frontier_table
-
-        table = frontier_table(store, run_id)
-        print(f"frontier per skill:\n{table}")
-        lines += ["", "| skill | frontier | items used | probes (level: accuracy, n) |", "|---|---|---|---|"]
-        lines += [f"| {r['skill']} | {r['frontier']} | {r['items']} | {r['probes']} |" for r in table.iter_rows(named=True)]
-    create_markdown_artifact(
-        markdown="\n".join(
-            [f"# Curriculum run `{run_id}`", "", "| skill | frontier level after each tier |", "|---|---|", *lines,
-             "", f"Catalogue: `{store.path}`", f"Data Docs: `{Path(config.data_dir).resolve() / 'docs' / 'index.html'}`"]
-        ),
-        description=f"Summary of run {run_id}",
-    )
+    create_markdown_artifact(markdown=runs.summary_markdown(config, run_id), description=f"Summary of run {run_id}")
     return run_id

@@ -17,70 +17,19 @@ depend on the runner. Every failure in `make_task_runner` is one TaskRunnerError
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
-from urllib.parse import urlsplit
 
 import polars as pl
 from prefect import task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from curriculum.config import TASK_RUNNERS as RUNNERS
-from curriculum.errors import ConfigError
+from curriculum.execution import TaskRunnerError, check_options, check_reachable
 from curriculum.shards import MAX_ITEMS_PER_SHARD, Shard, batch_shards, generate_shard, generate_shards
-DEFAULT_PORTS = {"dask": 8786, "ray": 10001}
-CONNECT_TIMEOUT_S = 2.0
 
-
-class TaskRunnerError(ConfigError):
-    """A task runner that cannot be made: unknown name, missing extra, unreachable scheduler."""
-
-
-def _host_port(kind: str, address: str) -> tuple[str, int] | None:
-    """(host, port) of a scheduler address, or None for schemes without a TCP endpoint to probe."""
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "tls", "ray", "ws", "wss"):
-        return None
-    try:
-        port = parts.port or DEFAULT_PORTS[kind]
-    except ValueError:
-        raise TaskRunnerError(f"scheduler address {address!r} has a bad port; expected e.g. tcp://HOST:8786") from None
-    if not parts.hostname:
-        raise TaskRunnerError(f"scheduler address {address!r} names no host; expected e.g. tcp://HOST:8786")
-    return parts.hostname, port
-
-
-def check_reachable(kind: str, address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """A short TCP connect to the scheduler, so a wrong address fails now, in one line, not at the first task."""
-    target = _host_port(kind, address)
-    if target is None:
-        return
-    try:
-        with socket.create_connection(target, timeout=timeout):
-            pass
-    except OSError as err:
-        reason = err.strerror or type(err).__name__
-        start = "dask scheduler" if kind == "dask" else "ray start --head"
-        raise TaskRunnerError(
-            f"no {kind} scheduler reachable at {address} ({reason}); start one (`{start}`) or fix --scheduler"
-        ) from None
-
-
-def check_options(kind: str, address: str | None = None, workers: int | None = None) -> str:
-    """The runner's normalised name, or one TaskRunnerError line for options that cannot go together."""
-    name = (kind or "").strip().lower()
-    if name not in RUNNERS:
-        raise TaskRunnerError(f"unknown task runner {kind!r}; known: {', '.join(RUNNERS)}")
-    if workers is not None and workers < 1:
-        raise TaskRunnerError(f"workers must be >= 1, got {workers}")
-    if name == "thread" and address:
-        raise TaskRunnerError("--scheduler needs --task-runner dask or ray; the thread runner has no scheduler")
-    if address and workers is not None:
-        raise TaskRunnerError(f"workers applies to a local cluster; the cluster at {address} brings its own workers")
-    return name
+__all__ = ["TaskRunnerError", "make_task_runner", "map_shards", "runner_map", "shard_runner"]
 
 
 def make_task_runner(kind: str, address: str | None = None, workers: int | None = None):

@@ -174,7 +174,10 @@ class FakeOpenAI:
         key = " ".join(question.split())
         answer = self.answers.get(key)
         if answer is None and self.answer_fn is not None:
-            answer = self.answer_fn(question)
+            try:
+                answer = self.answer_fn(question)
+            except Exception:  # not one of its questions (a ping, say): a model answers anyway
+                answer = None
         if answer is None:
             return "I am not sure how to solve this."
         return f"Let me work through it step by step.\nAnswer: {answer}"

@@ -114,12 +114,13 @@ def test_run_config_takes_an_optional_anchor(tmp_path):
 
 
 def test_a_run_mixes_real_items_through_the_gate_and_reports_them_apart(tmp_path):
-    from curriculum import steps
+    from curriculum import runs, steps
     from curriculum.store import Store
 
     path = write_jsonl(tmp_path / "real.jsonl", real_rows(400))
     config = parse_config(tiny_config_dict(tmp_path / "data", tiers=1, anchor={"path": str(path), "ratio": 0.25}))
-    run_id = steps.start_run(config)
+    run_id = runs.start_run(config)
+    steps.plan_step(config, run_id, 1)
     steps.generate_step(config, run_id, 1)
     store = Store(config.data_dir)
     items = store.tier_items(run_id, 1, 1)
@@ -133,7 +134,7 @@ def test_a_run_mixes_real_items_through_the_gate_and_reports_them_apart(tmp_path
     scored = steps.evaluate_step(config, run_id, 1, 1)
     assert (scored.filter(pl.col("source") == "real").height == real.filter(pl.col("split") == "eval").height)
     decisions = steps.decide_step(config, run_id, 1, 1)
-    assert set(decisions["skill"]) == {"addition", "boolean_eval"}  # real items never move a frontier
+    assert set(decisions["skill"]) == {"addition", "boolean_eval"}  # real items never move a level
     by_source = store.query("SELECT source, count(*) n FROM evaluations GROUP BY source ORDER BY source")
     assert by_source["source"].to_list() == ["procedural", "real"]
 

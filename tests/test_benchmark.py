@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from curriculum import benchmark
 from curriculum.benchmark import (
     METRICS,
     auc,
-    baseline_plan,
     forgetting,
-    frontier,
-    generate_train,
     hardest_accuracy,
-    ladder_level,
     held_out_items,
     make_spec,
+    mastered_level,
     mean_accuracy,
-    mean_frontier,
+    mean_mastered_level,
     run_benchmark,
+    run_config,
     steps_per_tier,
     steps_to,
     write_report,
 )
+from curriculum.controllers import get_controller
+from curriculum.controllers.base import ladder_level
 from curriculum.errors import ConfigError
+from curriculum.plan import PlanEntry, TierPlan
+from curriculum.shards import generate_tier
 from tests.test_cli import cli, one_line_error
 
 TINY = {
@@ -55,11 +58,11 @@ def test_mean_accuracy_weights_every_level_equally():
     assert mean_accuracy(cells) == 0.5
 
 
-def test_frontier_is_the_highest_level_mastered_with_everything_below():
-    assert frontier({1: 1.0, 2: 0.95, 3: 0.9, 4: 0.5, 5: 1.0}) == 3  # level 5 alone does not count
-    assert frontier({1: 0.85, 2: 1.0}) == 0
-    assert frontier({1: 1.0, 2: 1.0}) == 2
-    assert mean_frontier({("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 0.2, ("b", 2): 1.0}) == 1.0
+def test_mastered_level_is_the_highest_level_held_with_everything_below():
+    assert mastered_level({1: 1.0, 2: 0.95, 3: 0.9, 4: 0.5, 5: 1.0}) == 3  # level 5 alone does not count
+    assert mastered_level({1: 0.85, 2: 1.0}) == 0
+    assert mastered_level({1: 1.0, 2: 1.0}) == 2
+    assert mean_mastered_level({("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 0.2, ("b", 2): 1.0}) == 1.0
 
 
 def test_hardest_accuracy_is_the_target_level_only():
@@ -94,41 +97,57 @@ def test_forgetting_is_the_largest_drop_below_the_target():
 # ---- strategies and budgets ----
 
 
-def test_every_strategy_gets_the_same_items_and_steps():
+def train_plan(spec, strategy: str, tier: int, tmp_path) -> list[PlanEntry]:
+    """The training entries the strategy's controller plans for a tier of the benchmark's run config."""
+    config = run_config(spec, strategy, 0, tmp_path)
+    controller = get_controller(strategy)
+    state = controller.state(config, pl.DataFrame())
+    return [e for e in controller.plan(config, state, tier) if e.split == "train"]
+
+
+def test_every_strategy_gets_the_same_items_and_steps(tmp_path):
     spec = make_spec("default")
     for tier in (1, 4, 9):
-        totals = {s: sum(e.count for e in baseline_plan(spec, s, tier)) for s in ("uniform", "hardest", "ladder", "combined")}
+        totals = {s: sum(e.count for e in train_plan(spec, s, tier, tmp_path)) for s in spec.strategies}
         assert set(totals.values()) == {spec.train_items_per_skill * len(spec.skills)}
     assert sum(steps_per_tier(make_spec("default", steps=1003, tiers=10))) == 1003
 
 
-def test_schedules_pick_their_levels():
+def test_schedules_pick_their_levels(tmp_path):
     spec = make_spec("default", skills={"comparison": 5}, ladder_every=2)
-    levels = lambda s, t: sorted({e.level for e in baseline_plan(spec, s, t)})  # noqa: E731
+    levels = lambda s, t: sorted({e.level for e in train_plan(spec, s, t, tmp_path)})  # noqa: E731
     assert levels("uniform", 1) == [1, 2, 3, 4, 5] and levels("hardest", 1) == [5]
     assert [levels("ladder", t) for t in (1, 2, 3, 4, 9, 20)] == [[1], [1], [2], [2], [5], [5]]
-    even = make_spec("default", skills={"comparison": 4, "boolean_eval": 2}, tiers=8, ladder_every=None)
-    assert [ladder_level(even, t, 4) for t in range(1, 9)] == [1, 1, 2, 2, 3, 3, 4, 4]
-    assert [ladder_level(even, t, 2) for t in range(1, 9)] == [1, 1, 1, 1, 2, 2, 2, 2]
-    combined = baseline_plan(spec, "combined", 3)
-    assert sum(e.count for e in combined if e.role == "frontier" and e.level == 2) == spec.train_items_per_skill // 2
+    even = run_config(make_spec("default", skills={"comparison": 4, "boolean_eval": 2}, tiers=8, ladder_every=None),
+                      "ladder", 0, tmp_path)
+    assert [ladder_level(even, 4, t) for t in range(1, 9)] == [1, 1, 2, 2, 3, 3, 4, 4]
+    assert [ladder_level(even, 2, t) for t in range(1, 9)] == [1, 1, 1, 1, 2, 2, 2, 2]
+    combined = train_plan(spec, "combined", 3, tmp_path)
+    assert sum(e.count for e in combined if e.role == "current" and e.level == 2) == spec.train_items_per_skill // 2
 
 
-def test_test_items_are_held_out_and_never_trained_on():
+def test_a_fixed_schedule_needs_every_target_level(tmp_path):
+    from tests.conftest import tiny_config_dict
+
+    from curriculum.config import parse_config
+
+    with pytest.raises(ConfigError, match="strategy 'uniform' needs a target_level for every skill"):
+        parse_config(tiny_config_dict(tmp_path, strategy="uniform"))
+
+
+def test_test_items_are_held_out_and_never_trained_on(tmp_path):
     spec = tiny()
     test = held_out_items(spec)
     assert set(test["split"]) == {"eval"}
     assert sorted(test.select("skill", "level").unique().rows()) == [
         ("boolean_eval", 1), ("boolean_eval", 2), ("comparison", 1), ("comparison", 2), ("comparison", 3)]
-    train = generate_train(baseline_plan(spec, "uniform", 1), seed=5, seen=set())
+    train = generate_tier(TierPlan(1, 5, tuple(train_plan(spec, "uniform", 1, tmp_path))))
     assert set(train["split"]) == {"train"}
     assert not set(train["item_id"]) & set(test["item_id"])
 
 
 def test_tiny_levels_give_what_they_have():
-    from curriculum.plan import PlanEntry
-
-    train = generate_train([PlanEntry("comparison", 1, "train", 500, "frontier")], seed=1, seen=set())
+    train = generate_tier(TierPlan(1, 1, (PlanEntry("comparison", 1, "train", 500, "current"),)))
     assert 0 < train.height < 100 and train["item_id"].n_unique() == train.height  # one-digit pairs: fewer than 100
 
 
@@ -147,6 +166,9 @@ def test_tiny_benchmark_results_schema_and_report(tmp_path):
     adaptive = next(r for r in results["runs"] if r["strategy"] == "adaptive")
     assert adaptive["curve"]["steps"] == [2, 4] and len(adaptive["controller_levels"]) == 2
     assert len(adaptive["controller_reasons"]) == 2 * len(TINY["skills"])
+    for run in results["runs"]:  # every strategy ran as a real run: its tiers through the gate, decisions stored
+        assert run["validated_attempts"] >= spec.tiers and run["expectations_passed"] > 0
+        assert len(run["controller_levels"]) == spec.tiers
     out = tmp_path / "reports" / "bench.json"
     json_path, png, md = write_report(results, out)
     assert json.loads(json_path.read_text())["strategies"].keys() == results["strategies"].keys()

@@ -69,6 +69,25 @@ def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
     store = Store(data)
     assert store.query("SELECT status FROM runs")["status"].item() == "completed"
     assert store.query("SELECT count(*) n FROM decisions")["n"].item() == 2
+    run_id = store.query("SELECT run_id FROM runs")["run_id"].item()
+    assert flow_runs(ui)[-1]["name"] == f"test-{run_id}"  # the UI's name carries the catalogue's run id
+
+
+def flow_runs(env: dict) -> list[dict]:
+    """Every flow run on the server, oldest first: name, state and its message."""
+    script = (
+        "import asyncio, json\n"
+        "from prefect.client.orchestration import get_client\n"
+        "async def main():\n"
+        "    async with get_client() as c:\n"
+        "        runs = await c.read_flow_runs()\n"
+        "    runs.sort(key=lambda r: r.created)\n"
+        "    print(json.dumps([{'name': r.name, 'state': r.state_name, 'message': r.state.message} for r in runs]))\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def test_bad_parameters_are_rejected_before_the_run(ui, tmp_path):
@@ -80,3 +99,19 @@ def test_bad_parameters_are_rejected_before_the_run(ui, tmp_path):
     assert run.returncode != 0
     assert "tiers" in (run.stdout + run.stderr)
     assert not (tmp_path / "d").exists()
+    # parameters the deployment's schema accepts but the run config or the run's pre-flight refuses: the CLI's
+    # line in the flow run's state, before anything is written
+    for config, line in (
+        (tiny_config_dict(tmp_path / "d", tiers=1, strategy="greedy"), "unknown strategy 'greedy'"),
+        (tiny_config_dict(tmp_path / "d", tiers=1, anchor={"path": str(tmp_path / "missing.jsonl")}),
+         f"anchor file not found: {tmp_path / 'missing.jsonl'}"),
+    ):
+        run = subprocess.run(
+            [PREFECT, "deployment", "run", "curriculum-run/adhoc", "--params", json.dumps({"config": config}),
+             "--watch", "--watch-timeout", "300"],
+            env=ui, capture_output=True, text=True, timeout=360,
+        )
+        assert run.returncode != 0
+        failed = flow_runs(ui)[-1]
+        assert failed["state"] == "Failed" and line in failed["message"], failed
+        assert not (tmp_path / "d").exists()

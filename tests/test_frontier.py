@@ -1,4 +1,4 @@
-"""Adaptive frontier search: the highest level at or above threshold, found in few items."""
+"""The frontier search: the highest level at or above threshold, found in few items."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curriculum.config import FrontierConfig
-from curriculum.frontier import Search, conclude, start, update, verdict
+from curriculum.controllers.frontier_search import Search, conclude, start, update, verdict
 
 CFG = FrontierConfig()
 

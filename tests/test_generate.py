@@ -8,7 +8,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from curriculum.generate import chunk_seed, generate_items
+from curriculum.generate import generate_items
+from curriculum.seeds import chunk_seed
 from curriculum.items import ITEM_SCHEMA, item_id, item_ids, split_of
 from curriculum.shards import generate_tier
 from tests.conftest import SMALL_PLAN

@@ -16,19 +16,16 @@ from pydantic import ValidationError
 
 from curriculum.errors import CurriculumError
 from curriculum.generate import generate_items
-from curriculum.learners.openai_chat import (
-    AnswerRecord,
+from curriculum.chat import (
     AuthenticationFailed,
     ChatSession,
     EndpointError,
     EndpointUnreachable,
-    OpenAIConfig,
-    OpenAILearner,
     UnknownModel,
-    records_frame,
     retry_after_seconds,
     truncate,
 )
+from curriculum.learners.openai_chat import AnswerRecord, OpenAIConfig, OpenAILearner, records_frame
 from curriculum.steps import score
 from tests.openai_server import FakeOpenAI, Fault
 

@@ -28,7 +28,7 @@ def server(monkeypatch):
 
 
 def test_curriculum_mode_with_a_remote_model_moves_the_level_and_stores_usage(server, tmp_path):
-    raw = tiny_config_dict(tmp_path / "data", tiers=3, skills=[{"name": "comparison"}], mode="curriculum")
+    raw = tiny_config_dict(tmp_path / "data", tiers=3, skills=[{"name": "comparison"}], strategy="adaptive")
     raw["learner"] = {"kind": "openai", "base_url": server.url, "model": "tiny-model", "concurrency": 4,
                       "backoff_base_s": 0.01}
     config = parse_config(raw)
@@ -68,7 +68,7 @@ def test_evaluate_only_run_searches_the_frontier_in_few_items(prefect_api, monke
         raw = tiny_config_dict(tmp_path / "data", skills=[{"name": "comparison"}])
         raw["learner"] = {"kind": "openai", "base_url": srv.url, "model": "tiny-model", "backoff_base_s": 0.01}
         config = parse_config(raw)
-        assert config.run_mode == "frontier"
+        assert config.controller == "frontier-search"
         run_id = curriculum_run(config)
     store = Store(config.data_dir)
     table = frontier_table(store, run_id).row(0, named=True)
@@ -88,16 +88,17 @@ def remote_config(tmp_path, url: str, **learner) -> object:
 
 
 def first_tier(config) -> tuple[str, Store]:
-    from curriculum import steps
+    from curriculum import runs, steps
 
-    run_id = steps.start_run(config)
+    run_id = runs.start_run(config)
+    steps.plan_step(config, run_id, 1)
     steps.generate_step(config, run_id, 1)
     assert steps.validate_step(config, run_id, 1).success
     return run_id, Store(config.data_dir)
 
 
 def test_a_train_command_gets_the_tier_and_names_the_next_model(monkeypatch, tmp_path):
-    from curriculum import steps
+    from curriculum import runs, steps
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     script = tmp_path / "train.py"
@@ -111,7 +112,7 @@ def test_a_train_command_gets_the_tier_and_names_the_next_model(monkeypatch, tmp
 
     with FakeOpenAI(api_key=KEY, models=("tiny-model", "tiny-model-2"), answer_fn=two_digit_model) as srv:
         config = remote_config(tmp_path, srv.url, train_command=f"{sys.executable} {script}")
-        assert config.run_mode == "curriculum"
+        assert config.controller == "adaptive"
         run_id, store = first_tier(config)
         stats = steps.train_step(config, run_id, 1, 1)
         n_train = store.query("SELECT count(*) n FROM items WHERE split = 'train'")["n"].item()
@@ -124,7 +125,7 @@ def test_a_train_command_gets_the_tier_and_names_the_next_model(monkeypatch, tmp
 
 
 def test_a_failing_train_command_is_one_line_and_keeps_the_tier(monkeypatch, tmp_path):
-    from curriculum import steps
+    from curriculum import runs, steps
     from curriculum.learners.remote_training import TrainingFailed
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -134,12 +135,12 @@ def test_a_failing_train_command_is_one_line_and_keeps_the_tier(monkeypatch, tmp
         with pytest.raises(TrainingFailed) as err:
             steps.train_step(config, run_id, 1, 1)
     assert str(err.value) == "train_command exited with 3 on tier-1: CUDA out of memory" and err.value.exit_code == 1
-    assert steps.tier_status(config, run_id, 1) == (1, "validated")  # resume runs the command again
+    assert Store(config.data_dir).tier_status(run_id, 1) == (1, "validated")  # resume runs the command again
     assert store.query("SELECT count(*) n FROM items")["n"].item() > 0
 
 
 def test_fine_tuning_api_job_is_created_awaited_and_its_model_evaluated(monkeypatch, tmp_path):
-    from curriculum import steps
+    from curriculum import runs, steps
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=two_digit_model, fine_tuning="succeed") as srv:
@@ -159,7 +160,7 @@ def test_fine_tuning_api_job_is_created_awaited_and_its_model_evaluated(monkeypa
     ("fail", "fine-tuning job ftjob-1 failed: training file rejected"),
 ])
 def test_fine_tuning_failures_are_one_line(monkeypatch, tmp_path, api, message):
-    from curriculum import steps
+    from curriculum import runs, steps
     from curriculum.learners.remote_training import TrainingFailed
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)

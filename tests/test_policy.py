@@ -8,7 +8,7 @@ import json
 import polars as pl
 
 from curriculum.config import parse_config
-from curriculum.policy import (
+from curriculum.controllers.adaptive import (
     SkillState,
     allocation,
     apportion,
@@ -43,33 +43,33 @@ def train_counts(plan, skill: str) -> dict[tuple[str, int], int]:
     return {(e.role, e.level): e.count for e in plan.entries if e.skill == skill and e.split == "train"}
 
 
-def test_plan_mixes_frontier_stretch_replay_uniform(tmp_path):
+def test_plan_mixes_current_stretch_replay_uniform(tmp_path):
     cfg = config(tmp_path, allocation_floor=1.0, targeted=False, lookahead=1)
     plan = plan_tier(cfg, {"addition": SkillState(4), "boolean_eval": SkillState(1)}, tier=3)
     train = train_counts(plan, "addition")
     assert sum(train.values()) == 100
-    assert train[("frontier", 4)] == 50 and train[("stretch", 5)] == 10
+    assert train[("current", 4)] == 50 and train[("stretch", 5)] == 10
     assert {lv: c for (role, lv), c in train.items() if role == "replay"} == {1: 9, 2: 8, 3: 8}
     assert {lv: c for (role, lv), c in train.items() if role == "uniform"} == {1: 3, 2: 3, 3: 3, 4: 3, 5: 3}
     probes = sorted(e.level for e in plan.entries if e.skill == "addition" and e.split == "eval")
     assert probes == [3, 4, 5]
-    # at level 1 there is nothing to replay: the frontier gets those items, and no L-1 probe exists
+    # at level 1 there is nothing to replay: the current level gets those items, and no L-1 probe exists
     bool_train = train_counts(plan, "boolean_eval")
     assert sum(bool_train.values()) == 100 and not any(r == "replay" for r, _ in bool_train)
-    assert bool_train[("frontier", 1)] == 75
+    assert bool_train[("current", 1)] == 75
     assert sorted(e.level for e in plan.entries if e.skill == "boolean_eval" and e.split == "eval") == [1, 2]
 
 
 def test_mix_counts_follow_the_configured_shares(tmp_path):
     raw = tiny_config_dict(tmp_path, tier={"train_items_per_skill": 1000, "eval_items_per_level": 10,
-                                           "mix": {"frontier": 0.3, "stretch": 0.2, "replay": 0.3, "uniform": 0.2}})
+                                           "mix": {"current": 0.3, "stretch": 0.2, "replay": 0.3, "uniform": 0.2}})
     raw["policy"] = {"allocation_floor": 1.0}
     plan = plan_tier(parse_config(raw), {"addition": SkillState(6), "boolean_eval": SkillState(6)}, tier=1)
     by_role: dict[str, int] = {}
     for e in plan.entries:
         if e.skill == "addition" and e.split == "train":
             by_role[e.role] = by_role.get(e.role, 0) + e.count
-    assert by_role == {"frontier": 300, "stretch": 200, "replay": 300, "uniform": 200}
+    assert by_role == {"current": 300, "stretch": 200, "replay": 300, "uniform": 200}
 
 
 def test_promotes_at_threshold_and_skips_when_stretch_passes_too(tmp_path):
@@ -200,7 +200,7 @@ def test_targeted_replay_oversamples_levels_whose_probes_failed(tmp_path):
     assert {lv: c for (role, lv), c in train_counts(even, "addition").items() if role == "replay"} == {1: 7, 2: 6, 3: 6, 4: 6}
 
 
-def test_failed_probe_below_the_frontier_gets_more_replay_next_tier(tmp_path):
+def test_failed_probe_below_the_level_gets_more_replay_next_tier(tmp_path):
     cfg = config(tmp_path, allocation_floor=1.0)
     state = {"addition": SkillState(4), "boolean_eval": SkillState(1)}
     state, _ = decide(cfg, state, both({3: 0.3, 4: 0.6, 5: 0.1}, {1: 0.5, 2: 0.5}))
@@ -236,7 +236,7 @@ def test_state_round_trips_through_decision_rows(tmp_path):
         state = new
 
 
-def test_real_anchor_items_never_move_a_frontier(tmp_path):
+def test_real_anchor_items_never_move_a_level(tmp_path):
     cfg = config(tmp_path)
     state = {"addition": SkillState(1), "boolean_eval": SkillState(1)}
     probes = both({1: 0.5}, {1: 0.5}).with_columns(pl.lit("procedural").alias("source"))

@@ -10,7 +10,8 @@ from dataclasses import FrozenInstanceError
 import polars as pl
 import pytest
 
-from curriculum.generate import chunk_seed, generate_items
+from curriculum.generate import generate_items
+from curriculum.seeds import chunk_seed
 from curriculum.items import ITEM_SCHEMA
 from curriculum.plan import PlanEntry, TierPlan
 from curriculum.shards import (

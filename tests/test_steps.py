@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from curriculum import steps
+from curriculum import runs, steps
 from curriculum.store import Store
 from tests.test_cli import cli
 
 
 def run_tiers(config, tiers: int) -> str:
-    run_id = steps.start_run(config)
+    run_id = runs.start_run(config)
     for tier in range(1, tiers + 1):
+        steps.plan_step(config, run_id, tier)
         steps.generate_step(config, run_id, tier, 1)
         assert steps.validate_step(config, run_id, tier, 1).success
         steps.train_step(config, run_id, tier, 1)

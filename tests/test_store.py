@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from curriculum.errors import DataDirError
 from curriculum.generate import generate_items
+from curriculum.lifecycle import LifecycleError
+from curriculum.plan import TierPlan
 from curriculum.store import MIGRATIONS, Store
 
 TABLES = {"runs", "tiers", "items", "evaluations", "validations", "decisions"}
@@ -32,12 +35,17 @@ def test_unwritable_data_dir_is_one_error(tmp_path):
         Store(blocker / "data").init()
 
 
+def planned(store: Store, run_id: str, tier: int, attempt: int) -> Store:
+    store.write_plan(run_id, tier, attempt, TierPlan(tier, attempt))
+    return store
+
+
 def test_write_tier_is_all_or_nothing_and_rewrites_cleanly(tmp_path):
     store = Store(tmp_path).init()
-    store.start_run("r1", "t", 0, "local", 1, {})
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {})
     items = generate_items("addition", 2, 50, seed=0)
-    path = store.write_tier("r1", 1, 1, 0, "{}", items)
-    store.write_tier("r1", 1, 1, 0, "{}", items)  # a redo replaces, never duplicates
+    path = planned(store, "r1", 1, 1).write_tier("r1", 1, 1, items)
+    store.write_tier("r1", 1, 1, items)  # a redo replaces, never duplicates
     assert path.is_file() and not list(path.parent.glob("*.tmp"))
     assert pl.read_parquet(path).equals(items)
     assert store.query("SELECT count(*) AS n FROM items")["n"].item() == 50
@@ -46,22 +54,46 @@ def test_write_tier_is_all_or_nothing_and_rewrites_cleanly(tmp_path):
 
 
 def test_failed_write_leaves_no_rows(tmp_path):
-    store = Store(tmp_path).init()
+    store = planned(Store(tmp_path).init(), "r1", 1, 1)
     bad = generate_items("addition", 2, 5, seed=0).with_columns(pl.lit("x").alias("level"))  # not an integer
-    with pytest.raises(Exception):
-        store.write_tier("r1", 1, 1, 0, "{}", bad)
+    with pytest.raises(duckdb.Error):
+        store.write_tier("r1", 1, 1, bad)
     assert store.query("SELECT count(*) AS n FROM items")["n"].item() == 0
-    assert store.query("SELECT count(*) AS n FROM tiers")["n"].item() == 0
+    assert store.query("SELECT status FROM tiers")["status"].to_list() == ["planned"]  # the plan stays
 
 
 def test_accepted_items_skip_rejected_tiers(tmp_path):
     store = Store(tmp_path).init()
-    store.write_tier("r1", 1, 1, 0, "{}", generate_items("addition", 2, 10, seed=0))
+    planned(store, "r1", 1, 1).write_tier("r1", 1, 1, generate_items("addition", 2, 10, seed=0))
     store.set_tier_status("r1", 1, 1, "rejected")
-    store.write_tier("r1", 1, 2, 1, "{}", generate_items("addition", 2, 7, seed=1))
-    store.set_tier_status("r1", 1, 2, "complete")
+    planned(store, "r1", 1, 2).write_tier("r1", 1, 2, generate_items("addition", 2, 7, seed=1))
+    for status in ("validated", "trained", "evaluated", "complete"):
+        store.set_tier_status("r1", 1, 2, status)
     assert store.accepted_items("r1", 2).height == 7
     assert store.accepted_items("r1", 1).height == 0
+
+
+def test_the_lifecycle_refuses_skipped_and_backward_moves(tmp_path):
+    store = planned(Store(tmp_path).init(), "r1", 1, 1)
+    with pytest.raises(LifecycleError, match="from planned to validated"):
+        store.set_tier_status("r1", 1, 1, "validated")  # nothing generated yet
+    store.write_tier("r1", 1, 1, generate_items("addition", 2, 5, seed=0))
+    store.set_tier_status("r1", 1, 1, "rejected")
+    with pytest.raises(LifecycleError, match="from rejected to trained"):
+        store.set_tier_status("r1", 1, 1, "trained")  # a rejected attempt is never trained on
+    with pytest.raises(LifecycleError, match="from rejected to planned"):
+        store.write_plan("r1", 1, 1, TierPlan(1, 0))  # a retry is a new attempt, not a rewrite
+    assert store.tier_status("r1", 1) == (1, "rejected")
+
+
+def test_a_stored_plan_reads_back_as_written(tmp_path):
+    from tests.conftest import SMALL_PLAN
+
+    store = Store(tmp_path).init()
+    store.write_plan("r1", 1, 1, SMALL_PLAN)
+    assert store.tier_plan("r1", 1, 1) == SMALL_PLAN
+    with pytest.raises(LookupError, match="no plan for tier 2"):
+        store.tier_plan("r1", 2, 1)
 
 
 def duckdb_shell() -> str | None:
@@ -72,7 +104,7 @@ def duckdb_shell() -> str | None:
 @pytest.mark.skipif(duckdb_shell() is None, reason="duckdb-cli not installed")
 def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
     store = Store(tmp_path).init()
-    store.start_run("r1", "t", 0, "local", 1, {"a": 1})
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {"a": 1})
     out = subprocess.run(
         [duckdb_shell(), str(store.path), "-csv", "-c", "SELECT run_id, status FROM runs"],
         capture_output=True, text=True, timeout=60,
@@ -90,7 +122,7 @@ def test_a_second_process_waits_for_the_lock(tmp_path):
         stdout=subprocess.PIPE, text=True,
     )
     assert holder.stdout.readline().strip() == "held"
-    store.start_run("r1", "t", 0, "local", 1, {})  # blocks until the holder lets go, then writes
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {})  # blocks until the holder lets go, then writes
     holder.wait(timeout=30)
     assert store.query("SELECT count(*) n FROM runs")["n"].item() == 1
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from curriculum.generate import generate_items
 from curriculum.items import ITEM_SCHEMA, item_id
-from curriculum.learners.openai_chat import OpenAIConfig, UnknownModel
+from curriculum.chat import EndpointConfig, UnknownModel
 from curriculum.teacher import harder_variants, reverify, rewrite_as_word_problems, safe_math
 from curriculum.teacher.rewrite import REWRITE_SYSTEM, REWRITE_USER, numbers_kept
 from curriculum.teacher.safe_math import SafeMathError
@@ -32,9 +32,9 @@ def server(monkeypatch):
         yield srv
 
 
-def config(server: FakeOpenAI, **overrides) -> OpenAIConfig:
+def config(server: FakeOpenAI, **overrides) -> EndpointConfig:
     raw = {"base_url": server.url, "model": MODEL, "backoff_base_s": 0.01, "backoff_max_s": 0.02, "max_retries": 1}
-    return OpenAIConfig(**(raw | overrides))
+    return EndpointConfig(**(raw | overrides))
 
 
 def ints(text: str) -> list[int]:
@@ -300,7 +300,7 @@ def test_any_text_is_a_value_or_a_safe_math_error(text):
 
 
 def test_a_run_keeps_only_verified_teacher_items_and_counts_every_outcome(server, tmp_path):
-    from curriculum import steps
+    from curriculum import runs, steps
     from curriculum.config import parse_config
     from curriculum.store import Store
     from tests.conftest import tiny_config_dict
@@ -311,7 +311,8 @@ def test_a_run_keeps_only_verified_teacher_items_and_counts_every_outcome(server
     raw["teacher"] = {"endpoint": {"base_url": server.url, "model": MODEL, "backoff_base_s": 0.01},
                       "rewrite_share": 0.1, "k_samples": 2}
     config = parse_config(raw)
-    run_id = steps.start_run(config)
+    run_id = runs.start_run(config)
+    steps.plan_step(config, run_id, 1)
     steps.generate_step(config, run_id, 1)
     store = Store(config.data_dir)
     items = store.tier_items(run_id, 1, 1)
@@ -325,3 +326,15 @@ def test_a_run_keeps_only_verified_teacher_items_and_counts_every_outcome(server
     assert sum(counts.values()) == round(0.1 * procedural_train)  # every sampled item is accepted or has a reason
     report = steps.validate_step(config, run_id, 1)
     assert report.success, report.describe_failures()  # the gate re-derives every teacher answer
+
+
+def test_rewrites_and_variants_start_from_different_rows():
+    from curriculum.generate import generate_items
+    from curriculum.steps import teacher_sample
+
+    train = generate_items("addition", 3, 400, seed=0, split="train")
+    rewrite, variant = (teacher_sample(train, 0.1, 7, task) for task in ("rewrite", "variant"))
+    assert rewrite.height == variant.height == 40
+    assert len(set(rewrite["item_id"]) & set(variant["item_id"])) < 10  # two independent 10% draws
+    assert teacher_sample(train, 0.1, 7, "rewrite").equals(rewrite)  # and each is seeded
+    assert teacher_sample(train, 0.0, 7, "rewrite").height == 0

@@ -1,18 +1,23 @@
 """Learners: anything that can train on a tier frame and answer held-out questions.
 
-`make_learner(config, workdir)` builds one from the run config; torch is imported only by the local one.
+`LEARNERS` is the one registry of learner kinds: the config model each kind reads (its `kind` field is the
+name) and the class that implements it, imported only when a learner is made (torch stays out of the
+config path). `make_learner(config, workdir, seed)` builds one from a run config's `learner` section.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol, Union
 
 import polars as pl
+from pydantic import BaseModel, Field
 
 from curriculum.errors import UnknownLearner
-
-LEARNERS = ("local", "openai")
+from curriculum.learners.local_config import LearnerConfig
+from curriculum.learners.openai_chat import OpenAIConfig
 
 
 class Learner(Protocol):
@@ -25,14 +30,28 @@ class Learner(Protocol):
         """Greedy answers to questions, one string each."""
 
 
-def make_learner(config: Any, workdir: Path, seed: int) -> Learner:
+@dataclass(frozen=True)
+class LearnerKind:
+    config: type[BaseModel]  # the `learner:` section of a run config for this kind
+    implementation: str  # "module:Class", imported by make_learner only
+
+
+LEARNERS: dict[str, LearnerKind] = {
+    "local": LearnerKind(LearnerConfig, "curriculum.learners.tiny_transformer:LocalLearner"),
+    "openai": LearnerKind(OpenAIConfig, "curriculum.learners.openai_chat:OpenAILearner"),
+}
+
+# the run config's `learner` field: any registered kind, told apart by `kind`
+AnyLearnerConfig = Annotated[Union[tuple(k.config for k in LEARNERS.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+def check_kind(kind: str) -> str:
+    if kind not in LEARNERS:
+        raise UnknownLearner(f"unknown learner {kind!r}; known: {', '.join(LEARNERS)}")
+    return kind
+
+
+def make_learner(config: Any, workdir: Path | None, seed: int) -> Learner:
     """The learner named by config.kind, checkpointing under workdir."""
-    if config.kind == "local":
-        from curriculum.learners.tiny_transformer import LocalLearner
-
-        return LocalLearner(config, workdir, seed)
-    if config.kind == "openai":
-        from curriculum.learners.openai_chat import OpenAILearner
-
-        return OpenAILearner(config, workdir, seed)
-    raise UnknownLearner(f"unknown learner {config.kind!r}; known: {', '.join(LEARNERS)}")
+    module, name = LEARNERS[check_kind(config.kind)].implementation.split(":")
+    return getattr(importlib.import_module(module), name)(config, workdir, seed)

@@ -20,6 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from curriculum.seeds import batch_seed
+
 PAD, EOS = 0, 1
 _CHARS = [chr(c) for c in range(32, 127)]
 STOI = {ch: i + 2 for i, ch in enumerate(_CHARS)}
@@ -191,7 +193,7 @@ class LocalLearner:
         encode_all = lambda f: ([prompt_of(q) for q in f["question"]], [encode(a) for a in f["answer"]])  # noqa: E731
         fp, fa = encode_all(fresh)
         op, oa = encode_all(old) if old is not None and old.height else ([], [])
-        rng = np.random.default_rng(self.seed * 7919 + self.steps_done)
+        rng = np.random.default_rng(batch_seed(self.seed, self.steps_done))
         n_old = int(round(cfg.batch_size * cfg.replay_share)) if op else 0
         started, losses = time.perf_counter(), []
         self.model.train()

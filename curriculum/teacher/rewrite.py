@@ -23,8 +23,9 @@ from typing import Any
 import polars as pl
 
 from curriculum.items import ITEM_SCHEMA, canonical_question, empty_items, item_id
-from curriculum.learners.openai_chat import ChatClient, ChatSession, OpenAIConfig, gather_all
+from curriculum.chat import ChatClient, ChatSession, EndpointConfig, gather_all
 from curriculum.extraction import extract_answer
+from curriculum.seeds import derive
 from curriculum.skills import REGISTRY
 from curriculum.skills.base import Skill
 from curriculum.teacher.safe_math import numbers_in_text
@@ -102,7 +103,7 @@ async def agreement(
         return None
     messages = client.messages(question)
     replies = await gather_all(
-        session.complete(messages, temperature=temperature, seed=seed + i) for i in range(k)
+        session.complete(messages, temperature=temperature, seed=derive(seed, "agreement", i) % 2**31) for i in range(k)
     )
     if any(r.error is not None for r in replies):
         return "error"
@@ -147,7 +148,7 @@ def collect(results: list[tuple[dict[str, Any] | None, str]]) -> tuple[pl.DataFr
 
 
 def teach_each(
-    client_cfg: OpenAIConfig | Mapping[str, Any], seed: int, items_frame: pl.DataFrame, one: OneItem, what: str
+    client_cfg: EndpointConfig | Mapping[str, Any], seed: int, items_frame: pl.DataFrame, one: OneItem, what: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`one(session, client, skill, row)` for every source row whose skill is known, within the client's
     concurrency bound: (accepted items, rejection counts)."""
@@ -175,7 +176,7 @@ def source_params(row: Mapping[str, Any]) -> Any:
 
 
 def rewrite_as_word_problems(
-    client_cfg: OpenAIConfig | Mapping[str, Any],
+    client_cfg: EndpointConfig | Mapping[str, Any],
     items_frame: pl.DataFrame,
     k_samples: int = 3,
     *,
@@ -222,6 +223,6 @@ def rewrite_as_word_problems(
             "teacher": model,
             "verification": {"method": "k-sample-agreement", "k": k_samples, "agreed": k_samples, "numbers_kept": True},
         }
-        return llm_item(row, text, row["answer"], params, model, row["level"], "rewrite@1"), "accepted"
+        return llm_item(row, text, row["answer"], params, model, row["level"], "rewrite@2"), "accepted"
 
     return teach_each(client_cfg, seed, items_frame, one, "rewrites")

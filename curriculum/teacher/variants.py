@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from curriculum.items import canonical_question
-from curriculum.learners.openai_chat import ChatClient, ChatSession, OpenAIConfig
+from curriculum.chat import ChatClient, ChatSession, EndpointConfig
 from curriculum.skills.answers import parse_fraction
 from curriculum.skills.base import Skill
 from curriculum.teacher import safe_math
@@ -72,7 +72,7 @@ def parse_reply(text: str | None) -> tuple[dict[str, str] | None, str | None]:
 
 
 def harder_variants(
-    client_cfg: OpenAIConfig | Mapping[str, Any],
+    client_cfg: EndpointConfig | Mapping[str, Any],
     items_frame: pl.DataFrame,
     k_samples: int = 2,
     *,
@@ -137,6 +137,6 @@ def harder_variants(
             "verification": {"method": "safe-math", "expression": expression, "k": k_samples, "agreed": k_samples},
         }
         level = int(row["level"]) + level_delta
-        return llm_item(row, question, answer, params, model, level, "variant@1"), "accepted"
+        return llm_item(row, question, answer, params, model, level, "variant@2"), "accepted"
 
     return teach_each(client_cfg, seed, items_frame, one, "variants")

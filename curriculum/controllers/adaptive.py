@@ -1,12 +1,12 @@
-"""The controller: held-out accuracy per skill and level -> next frontier levels and the next tier's plan.
+"""adaptive (the default): held-out accuracy per skill and level -> each skill's next level and the next tier's plan.
 
-Per skill it keeps a frontier level L (open-ended). Each tier probes fresh held-out items at L-1, L and
+Per skill it keeps a level L (open-ended). Each tier probes fresh held-out items at L-1, L and
 L+1, and moves L with hysteresis: promote after `probes_to_promote` probes in a row at >= promote_at
 (two levels when L+1 passes too), demote after `probes_to_demote` in a row below demote_below, then
 hold for `cooldown` tiers. Training items are shared across skills by absolute learning progress
 (TSCL: the smoothed size of the latest change in a skill's score, less what probe noise explains),
 each skill keeping a floor; within a
-skill they follow the mix "frontier, stretch L+1, replay of lower levels, uniform over 1..L+lookahead"
+skill they follow the mix "current level L, stretch L+1, replay of lower levels, uniform over 1..L+lookahead"
 (mix, don't ladder), with replay leaning towards levels whose last probe failed. Every decision keeps its
 evidence and a one-sentence reason.
 """
@@ -14,17 +14,15 @@ evidence and a one-sentence reason.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
 
+from curriculum.controllers import register
+from curriculum.controllers.base import DECISION_SCHEMA, Controller, apportion, probe_entries, probes_by_skill
 from curriculum.plan import PlanEntry, TierPlan
 
-DECISION_SCHEMA = {
-    "skill": pl.String, "level_before": pl.Int32, "level_after": pl.Int32, "action": pl.String, "rule": pl.String,
-    "accuracy": pl.Float64, "n_eval": pl.Int32, "evidence": pl.String, "reason": pl.String,
-}
 MIN_REPLAY_WEIGHT = 0.05  # a mastered level still gets some replay when replay is targeted
 
 
@@ -61,21 +59,6 @@ def state_from_decisions(config: Any, latest: pl.DataFrame) -> dict[str, SkillSt
     return state
 
 
-def apportion(total: int, weights: dict[Any, float]) -> dict[Any, int]:
-    """Split `total` items in proportion to `weights` (largest remainder; ties go to the earlier key)."""
-    if not weights or total <= 0:
-        return {}
-    mass = sum(weights.values())
-    if mass <= 0:
-        weights, mass = {k: 1.0 for k in weights}, float(len(weights))
-    exact = {k: total * w / mass for k, w in weights.items()}
-    out = {k: int(v) for k, v in exact.items()}
-    order = sorted(weights, key=lambda k: -(exact[k] - out[k]))  # sort is stable: earlier keys win ties
-    for k in order[: total - sum(out.values())]:
-        out[k] += 1
-    return out
-
-
 def _spread(total: int, levels: list[int]) -> dict[int, int]:
     """Split `total` items over `levels` as evenly as possible (lower levels get the remainder first)."""
     return apportion(total, {lv: 1.0 for lv in levels})
@@ -109,7 +92,7 @@ def replay_weights(config: Any, st: SkillState) -> dict[int, float]:
 
 
 def skill_mix(config: Any, st: SkillState, n: int) -> dict[str, dict[int, int]]:
-    """n training items of one skill by role and level; what replay cannot use (L = 1) goes to the frontier."""
+    """n training items of one skill by role and level; what replay cannot use (L = 1) goes to the current level."""
     mix, L = config.tier.mix, st.level
     counts = {
         "stretch": {L + 1: round(n * mix.stretch)},
@@ -117,35 +100,24 @@ def skill_mix(config: Any, st: SkillState, n: int) -> dict[str, dict[int, int]]:
         "uniform": _spread(round(n * mix.uniform), list(range(1, L + config.policy.lookahead + 1))),
     }
     used = sum(sum(c.values()) for c in counts.values())
-    counts["frontier"] = {L: max(0, n - used)}
+    counts["current"] = {L: max(0, n - used)}
     return counts
 
 
 def plan_tier(config: Any, state: dict[str, SkillState], tier: int) -> TierPlan:
     """The next tier: training items shared across skills by learning progress, each skill's mix around its
-    frontier, plus held-out probes at L-1..L+1."""
+    level, plus held-out probes at L-1..L+1."""
     shares = allocation(config, state)
     per_skill = apportion(config.tier.train_items_per_skill * len(state), shares)
     entries: list[PlanEntry] = []
     for skill, st in state.items():
         counts = skill_mix(config, st, per_skill.get(skill, 0))
-        for role in ("frontier", "stretch", "replay", "uniform"):
+        for role in ("current", "stretch", "replay", "uniform"):
             for level, count in sorted(counts[role].items()):
                 if count > 0:
                     entries.append(PlanEntry(skill, level, "train", count, role))  # type: ignore[arg-type]
-        for level in (st.level - 1, st.level, st.level + 1):
-            if level >= 1:
-                entries.append(PlanEntry(skill, level, "eval", config.tier.eval_items_per_level, "probe"))
+        entries += probe_entries(skill, st.level, config.tier.eval_items_per_level)
     return TierPlan(tier=tier, seed=config.seed, entries=tuple(entries))
-
-
-def accuracy_table(scored: pl.DataFrame) -> pl.DataFrame:
-    """Per (skill, level): n and accuracy of scored evaluations."""
-    return (
-        scored.group_by("skill", "level")
-        .agg(pl.len().alias("n"), pl.col("correct").cast(pl.Float64).mean().alias("accuracy"))
-        .sort("skill", "level")
-    )
 
 
 def skill_score(level: int, accuracy: dict[int, float]) -> float:
@@ -185,13 +157,13 @@ def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> t
     """Apply the promotion/demotion rules to this tier's probes, update learning progress and the next
     tier's allocation; returns the new state and one decision row per skill."""
     pol = config.policy
-    if "source" in scored.columns:  # real (anchor) items are reported, never used to move a frontier
+    if "source" in scored.columns:  # real (anchor) items are reported, never used to move a level
         scored = scored.filter(pl.col("source") != "real")
-    acc = {(r["skill"], r["level"]): (r["accuracy"], r["n"]) for r in accuracy_table(scored).iter_rows(named=True)}
+    seen_now = probes_by_skill(scored)
     new_state, fired = dict(state), {}
     for skill, st in state.items():
         L = st.level
-        probes = {lv: acc[(skill, lv)] for lv in (L - 1, L, L + 1) if (skill, lv) in acc}
+        probes = {lv: p for lv, p in seen_now.get(skill, {}).items() if lv in (L - 1, L, L + 1)}
         nxt, action, rule = _step(pol, st, probes)
         seen = dict(st.seen) | {lv: p[0] for lv, p in probes.items()}
         score, progress = st.score, st.progress
@@ -238,5 +210,18 @@ def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> t
     return new_state, pl.DataFrame(rows, schema=DECISION_SCHEMA)
 
 
-def state_table(state: dict[str, SkillState]) -> list[dict[str, Any]]:
-    return [{"skill": k, **asdict(v)} for k, v in state.items()]
+class Adaptive(Controller):
+    name = "adaptive"
+    description = "per-skill level with hysteresis; items shared by learning progress; mix around the level"
+
+    def state(self, config: Any, latest: pl.DataFrame) -> dict[str, SkillState]:
+        return state_from_decisions(config, latest)
+
+    def plan(self, config: Any, state: Any, tier: int) -> tuple[PlanEntry, ...]:
+        return plan_tier(config, state, tier).entries
+
+    def decide(self, config: Any, state: Any, scored: pl.DataFrame, tier: int) -> tuple[dict[str, Any], pl.DataFrame]:
+        return decide(config, state, scored)
+
+
+register(Adaptive())

@@ -1,5 +1,5 @@
-"""Adaptive frontier search for evaluate-only learners: each skill's highest level with held-out
-accuracy >= threshold, found in few items.
+"""frontier-search, for evaluate-only learners: each skill's frontier (highest level with held-out
+accuracy >= threshold), found in few items. Its rounds only probe: nothing is trained.
 
 Per skill: gallop up (start, 2x, 4x, ...) until a level fails, then bisect between the highest level
 passed and the lowest level failed. Each probe grows in batches of fresh items until its accuracy is
@@ -15,6 +15,12 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+import polars as pl
+
+from curriculum.controllers import register
+from curriculum.controllers.base import DECISION_SCHEMA, Controller
+from curriculum.plan import PlanEntry
 
 Probe = tuple[int, float, int]  # (level, accuracy, items)
 
@@ -109,3 +115,58 @@ def describe(skill: str, search: Search, action: str, max_level: int) -> str:
     if action == "more":
         return f"{skill}: level {level} undecided after {n} items; probing it again."
     return f"{skill}: level {level} {'passed' if action == 'pass' else 'failed'} ({acc:.2f}, n={n}); next level {search.level}."
+
+
+class FrontierSearch(Controller):
+    """One search per skill; each round probes `frontier.batch` fresh held-out items at the level each
+    unfinished search asks for. The search state is stored in each decision's evidence (rule frontier-search)."""
+
+    name = "frontier-search"
+    description = "evaluate only: gallop then bisect to each skill's frontier in few items"
+    trains = False
+
+    def max_tiers(self, config: Any) -> int:
+        return config.frontier.max_rounds
+
+    def state(self, config: Any, latest: pl.DataFrame) -> dict[str, Search]:
+        states = {s.name: start(s.start_level) for s in config.skills}
+        for row in latest.iter_rows(named=True):
+            if row["skill"] in states and row["rule"] == "frontier-search":
+                states[row["skill"]] = Search.from_json(json.loads(row["evidence"])["search"])
+        return states
+
+    def plan(self, config: Any, state: Any, tier: int) -> tuple[PlanEntry, ...]:
+        cfg = config.frontier
+        return tuple(
+            PlanEntry(skill, search.level, "eval", cfg.batch, "probe")
+            for skill, search in state.items()
+            if not search.done(cfg.max_level)
+        )
+
+    def finished(self, config: Any, state: Any) -> bool:
+        return all(s.done(config.frontier.max_level) for s in state.values())
+
+    def decide(self, config: Any, state: Any, scored: pl.DataFrame, tier: int) -> tuple[dict[str, Any], pl.DataFrame]:
+        cfg, rows, after_state = config.frontier, [], dict(state)
+        for skill, search in state.items():
+            if search.done(cfg.max_level):
+                continue
+            probe = scored.filter((pl.col("skill") == skill) & (pl.col("level") == search.level))
+            correct, n = int(probe["correct"].sum()), probe.height
+            if n == 0:  # no fresh held-out items left at this level: decide on what it has
+                after, action = conclude(search, cfg)
+            else:
+                after, action = update(search, correct, n, cfg)
+            after_state[skill] = after
+            done = after.done(cfg.max_level)
+            rows.append({
+                "skill": skill, "level_before": search.level, "level_after": after.frontier if done else after.level,
+                "action": "done" if done else action, "rule": "frontier-search",
+                "accuracy": None if n == 0 else correct / n, "n_eval": n,
+                "evidence": json.dumps({"search": after.to_json(), "probe": {"level": search.level, "correct": correct, "n": n}}),
+                "reason": describe(skill, after, action, cfg.max_level),
+            })
+        return after_state, pl.DataFrame(rows, schema=DECISION_SCHEMA)
+
+
+register(FrontierSearch())

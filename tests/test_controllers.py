@@ -1,0 +1,89 @@
+"""Every strategy is a controller: the same small interface, run through the same tier loop as a real run."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from curriculum import loop, runs
+from curriculum.config import parse_config
+from curriculum.controllers import CONTROLLERS, DECISION_SCHEMA, get_controller
+from curriculum.errors import UnknownStrategy
+from curriculum.store import Store
+from tests.conftest import tiny_config_dict
+from tests.test_cli import cli, one_line_error
+
+
+def config_for(tmp_path, strategy: str, **overrides):
+    raw = tiny_config_dict(tmp_path / "data", strategy=strategy, **overrides)
+    raw["skills"] = [{"name": "addition", "target_level": 3}, {"name": "boolean_eval", "target_level": 2}]
+    return parse_config(raw)
+
+
+def fake_scores(entries, right: float) -> pl.DataFrame:
+    """Scored probes: the first `right` share of each probed level answered correctly."""
+    rows = []
+    for e in entries:
+        if e.split == "eval":
+            k = round(right * e.count)
+            rows += [{"skill": e.skill, "level": e.level, "correct": i < k} for i in range(e.count)]
+    return pl.DataFrame(rows, schema={"skill": pl.String, "level": pl.Int32, "correct": pl.Boolean})
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLLERS))
+def test_every_controller_plans_and_explains_each_skill(tmp_path, name):
+    config = config_for(tmp_path, name)
+    controller = get_controller(name)
+    state = controller.state(config, pl.DataFrame(schema=DECISION_SCHEMA))
+    entries = controller.plan(config, state, 1)
+    skills = {s.name for s in config.skills}
+    assert {e.skill for e in entries} == skills and all(e.level >= 1 and e.count > 0 for e in entries)
+    assert any(e.split == "eval" for e in entries)  # every strategy probes
+    train = sum(e.count for e in entries if e.split == "train")
+    assert train == (config.tier.train_items_per_skill * len(skills) if controller.trains else 0)
+    after, decisions = controller.decide(config, state, fake_scores(entries, 1.0), 1)
+    assert decisions.schema == pl.Schema(DECISION_SCHEMA)
+    assert set(decisions["skill"]) == skills and decisions["reason"].str.len_chars().min() > 20
+    assert all(isinstance(json.loads(e), dict) for e in decisions["evidence"])
+    # the state a controller rebuilds from its own decisions is the state it returned
+    rebuilt = controller.state(config, decisions.with_columns(pl.lit(1).alias("tier")))
+    assert rebuilt == after
+
+
+def test_a_perfect_probe_moves_the_adaptive_level_and_the_ladder_follows_its_clock(tmp_path):
+    adaptive, ladder = (config_for(tmp_path, s, tiers=4) for s in ("adaptive", "ladder"))
+    for config in (adaptive, ladder):
+        controller = get_controller(config.strategy)
+        state = controller.state(config, pl.DataFrame(schema=DECISION_SCHEMA))
+        _, decisions = controller.decide(config, state, fake_scores(controller.plan(config, state, 1), 1.0), 1)
+        levels = dict(zip(decisions["skill"], decisions["level_after"]))
+        if config.strategy == "adaptive":
+            assert levels == {"addition": 3, "boolean_eval": 3}  # L and L+1 passed: two levels up
+        else:
+            assert levels == {"addition": 1, "boolean_eval": 1}  # 4 tiers to level 3: still 1 in tier 2
+
+
+def test_unknown_strategies_are_one_line_naming_the_known_ones(tmp_path):
+    with pytest.raises(UnknownStrategy, match="unknown strategy 'greedy'; known: adaptive"):
+        get_controller("greedy")
+    line = one_line_error(cli("run", "--strategy", "greedy", "--data-dir", str(tmp_path / "d")))
+    assert "unknown strategy 'greedy'" in line and "uniform" in line
+    assert not (tmp_path / "d").exists()
+    listed = cli("strategies")
+    assert listed.returncode == 0 and all(name in listed.stdout for name in CONTROLLERS)
+
+
+def test_a_fixed_schedule_runs_through_the_same_loop(tmp_path):
+    config = config_for(tmp_path, "uniform", tiers=2)
+    run_id = runs.start_run(config)
+    loop.run_tiers(config, run_id)
+    store = Store(config.data_dir)
+    assert store.query("SELECT strategy FROM runs")["strategy"].item() == "uniform"
+    tiers = store.query("SELECT tier, status FROM tiers ORDER BY tier")
+    assert tiers["status"].to_list() == ["complete", "complete"]
+    levels = store.query("SELECT DISTINCT skill, level FROM items WHERE split = 'train' ORDER BY ALL")
+    assert levels.rows() == [("addition", 1), ("addition", 2), ("addition", 3), ("boolean_eval", 1), ("boolean_eval", 2)]
+    reasons = store.query("SELECT reason FROM decisions")["reason"]
+    assert reasons.str.contains("uniform schedule").all()
