@@ -86,10 +86,11 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 
 def cmd_skills(args: argparse.Namespace) -> int:
-    """Print every registered skill with its knobs and an example at levels 1 and 5."""
+    """Print every registered skill with its knobs, an example at levels 1 and 5, and under it the mean of its
+    per-item difficulty measure at a few levels (so L + 1 can be seen to ask more than L)."""
     import numpy as np
 
-    from curriculum.skills import REGISTRY
+    from curriculum.skills import REGISTRY, difficulty_profile
 
     rows = []
     for name in sorted(REGISTRY, key=lambda n: (REGISTRY[n].domain, n)):
@@ -98,13 +99,14 @@ def cmd_skills(args: argparse.Namespace) -> int:
         for level in (1, 5):
             item = skill.generate(np.random.default_rng(level), level)
             examples.append(f"{item['question']} -> {item['answer']}")
-        rows.append((name, skill.domain, ", ".join(skill.knobs), *examples))
+        rows.append((name, skill.domain, ", ".join(skill.knobs), *examples, difficulty_profile(skill)))
     widths = [max(len(r[i]) for r in rows + [("skill", "domain", "knobs", "", "")]) for i in range(3)]
     head = ("skill", "domain", "knobs")
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  example (level 1 | level 5)")
     for r in rows:
-        ex = " | ".join(e if len(e) <= 70 else e[:67] + "..." for e in r[3:])
+        ex = " | ".join(e if len(e) <= 70 else e[:67] + "..." for e in r[3:5])
         print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + ex)
+        print("    " + r[5])
     return 0
 
 
