@@ -3,7 +3,8 @@
 Knights always tell the truth, knaves always lie. Solved exhaustively on truth tables held as Python ints:
 bit a of a mask is the value under assignment a (person j is a knight iff bit j of a is set), so person j
 saying S is consistent exactly on `~(K_j ^ S)`, and the puzzle's solutions are the AND over all statements.
-A puzzle is kept only when that AND has exactly one bit.
+A puzzle is kept only when that AND has exactly one bit. From level 6 on, every level adds one more statement
+beyond those that pin the answer down (each true to its speaker's type, so the answer stands).
 """
 
 from __future__ import annotations

@@ -237,6 +237,13 @@ def test_every_generated_story_is_possible():
             assert SKILL.consistent(it), it["question"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(level=st.integers(1, 30), seed=st.integers(0, 2**32 - 1))
+def test_stories_possible_for_any_seed(level, seed):
+    for it in items(level, 20, seed):
+        assert SKILL.consistent(it), it["question"]
+
+
 def test_consistency_by_hand():
     ok = [
         "Emma has 14 plums. Hiro has 13 plums. Hiro gives Emma 10 plums. How many plums does Emma have now?",
