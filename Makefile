@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench crash-test ui ui-stop install clean
+.PHONY: run test bench crash-test ui ui-stop ui-check install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ crash-test: $(STAMP)
 ## ui: local Prefect server + work pool + deployments + worker, in the background
 ui: $(STAMP)
 	@bash scripts/ui.sh
+
+## ui-check: a small run on a real Prefect server, its pages rendered by headless Chromium (apt-get install chromium)
+ui-check: $(STAMP)
+	$(BIN)/python scripts/ui_screenshots.py data/ui-check
 
 ui-stop:
 	@if [ -f $(PREFECT_HOME)/ui.pids ]; then \

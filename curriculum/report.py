@@ -118,6 +118,8 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
         ax_level.step([0, *rows["tier"]], [rows["level_before"][0], *rows["level_after"]], where="post", label=skill[0])
         ax_acc.plot(rows["tier"], rows["accuracy"], marker="o", label=skill[0])
     ax_level.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if decisions.height:
+        ax_level.set_ylim(0, max(decisions["level_before"].max(), decisions["level_after"].max()) + 1)
     ax_level.set(title="Level after each tier", xlabel="tier", ylabel="level")
     ax_acc.set(title="Held-out accuracy at the level", xlabel="tier", ylabel="accuracy", ylim=(0, 1.05))
     for ax in (ax_level, ax_acc):

@@ -142,16 +142,3 @@ def summary_text(config: RunConfig, run_id: str) -> str:
         f"  data docs:  {data / 'docs' / 'index.html'}\n"
         f"  Prefect UI: {home}{Path(sys.executable).parent / 'prefect'} server start   (then open http://127.0.0.1:4200/runs)"
     )
-
-
-def summary_markdown(config: RunConfig, run_id: str) -> str:
-    """The run's summary as markdown (the flow's summary artifact)."""
-    from curriculum.report import markdown_table
-
-    title, table = tables(config, run_id)
-    data = Path(config.data_dir).resolve()
-    lines = [f"# Curriculum run `{run_id}`", "", f"Strategy: {config.controller}.", "", f"## {title}", "",
-             markdown_table(table), "", f"Catalogue: `{data / 'curriculum.duckdb'}`"]
-    if config.validation.data_docs:
-        lines.append(f"Data Docs: `{data / 'docs' / 'index.html'}`")
-    return "\n".join(lines)

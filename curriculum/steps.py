@@ -10,7 +10,6 @@ validate read it back, so a resume under newer code never recomputes a different
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -216,19 +215,3 @@ def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.D
     store.write_decisions(run_id, tier, decisions)
     store.set_tier_status(run_id, tier, attempt, TierStatus.COMPLETE)
     return decisions
-
-
-def tier_summary(decisions: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows for the per-tier table artifact: skill, level before/after, accuracy, action."""
-    return [
-        {
-            "skill": r["skill"],
-            "level": r["level_before"],
-            "accuracy": None if r["accuracy"] is None else round(r["accuracy"], 3),
-            "n_eval": r["n_eval"],
-            "next_level": r["level_after"],
-            "action": r["action"],
-            "accuracy_by_level": json.loads(r["evidence"]).get("accuracy_by_level", {}),
-        }
-        for r in decisions.iter_rows(named=True)
-    ]

@@ -8,22 +8,46 @@ named in `config.execution` (thread, dask, ray), started once for the whole run;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
-    create_link_artifact,
     create_markdown_artifact,
     create_progress_artifact,
     create_table_artifact,
     update_progress_artifact,
 )
+from prefect.events import emit_event
 
-from curriculum import loop, runs, steps
+from curriculum import artifacts, loop, runs, steps
 from curriculum.config import RunConfig
 from curriculum.store import Store, run_id_at
 from flows.runners import active_runner, map_shards, runner_map, shard_runner
 from flows.secrets import load_api_keys
+
+
+def posted(what: str, post: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Post an artifact or an event; a server hiccup is a warning in the log, never a failed tier."""
+    try:
+        return post(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - reporting must not stop the run
+        get_run_logger().warning("could not post %s (%s: %s); the run goes on", what, type(err).__name__, err)
+        return None
+
+
+def emit(event: str, run_id: str, tier: int | None = None, skill: str | None = None, level: int | None = None,
+         **payload: Any) -> None:
+    """A `curriculum.*` Prefect event about a run, with the run id, tier, skill and level as resource labels,
+    for automations to react to (e.g. on curriculum.tier.rejected)."""
+    resource = {"prefect.resource.id": f"curriculum.run.{run_id}", "prefect.resource.name": run_id,
+                "curriculum.run-id": run_id}
+    for label, value in (("curriculum.tier", tier), ("curriculum.skill", skill), ("curriculum.level", level)):
+        if value is not None:
+            resource[label] = str(value)
+    posted(f"event {event}", emit_event, event=event, resource=resource, payload=payload)
 
 
 def shard_map(config: RunConfig, generation: bool = False):
@@ -42,7 +66,9 @@ def plan_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> int:
 
 @task(task_run_name="generate-tier-{tier}-attempt-{attempt}")
 def generate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> str:
-    return str(steps.generate_step(config, run_id, tier, attempt, shard_map(config, generation=True)))
+    path = steps.generate_step(config, run_id, tier, attempt, shard_map(config, generation=True))
+    emit("curriculum.tier.generated", run_id, tier, attempt=attempt, path=str(path))
+    return str(path)
 
 
 @task(task_run_name="validate-tier-{tier}-attempt-{attempt}")
@@ -51,23 +77,26 @@ def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bo
     logger = get_run_logger()
     for line in report.describe_failures():
         logger.warning("tier %s attempt %s failed %s", tier, attempt, line)
-    if report.docs is not None:
-        create_link_artifact(
-            key="curriculum-data-docs",
-            link=report.docs.resolve().as_uri(),
-            link_text="Great Expectations Data Docs",
-            description=f"Validation of tier {tier} (attempt {attempt}): {'passed' if report.success else 'FAILED'}",
-        )
+    docs = report.docs.resolve() if report.docs is not None else None
+    markdown = artifacts.validation_markdown(report, tier, attempt, config.validation.max_attempts, docs)
+    outcome = "passed" if report.success else "FAILED"
+    posted("the validation artifact", create_markdown_artifact, markdown=markdown, key=artifacts.key(run_id, "validation"),
+           description=f"Run {run_id}, tier {tier} attempt {attempt}: validation {outcome}")
+    failed = report.failures()["expectation"].to_list()
+    emit(f"curriculum.tier.{'validated' if report.success else 'rejected'}", run_id, tier, attempt=attempt,
+         failed_expectations=failed, final=not report.success and attempt >= config.validation.max_attempts)
     return report.success
 
 
 @task(task_run_name="train-tier-{tier}")
 def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> dict:
-    artifact_id = create_progress_artifact(progress=0.0, description=f"Training on tier {tier}")
+    artifact_id = posted("the training progress", create_progress_artifact, progress=0.0,
+                         key=artifacts.key(run_id, "training"), description=f"Run {run_id}: training on tier {tier}")
 
     def on_progress(fraction: float) -> None:
         if artifact_id is not None:
-            update_progress_artifact(artifact_id=artifact_id, progress=round(100 * fraction, 1))
+            posted("the training progress", update_progress_artifact, artifact_id=artifact_id,
+                   progress=round(100 * fraction, 1))
 
     return steps.train_step(config, run_id, tier, attempt, on_progress)
 
@@ -81,15 +110,17 @@ def evaluate_learner(config: RunConfig, run_id: str, tier: int, attempt: int) ->
 @task(task_run_name="decide-after-tier-{tier}")
 def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list[dict]:
     decisions = steps.decide_step(config, run_id, tier, attempt)
-    rows = steps.tier_summary(decisions)
-    create_table_artifact(table=rows, description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill")
-    create_markdown_artifact(
-        markdown="\n".join([f"## Tier {tier}: what the controller decided", ""] + [f"- {r}" for r in decisions["reason"]]),
-        description=f"Run {run_id}, tier {tier}: one sentence per skill",
-    )
+    rows = artifacts.level_table(decisions)
+    posted("the level table", create_table_artifact, table=rows, key=artifacts.key(run_id, "levels"),
+           description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill")
+    posted("the decisions", create_markdown_artifact, markdown=artifacts.decisions_markdown(tier, decisions),
+           key=artifacts.key(run_id, "decisions"), description=f"Run {run_id}, tier {tier}: one sentence per skill")
     logger = get_run_logger()
-    for reason in decisions["reason"].to_list():
-        logger.info(reason)
+    for r in decisions.iter_rows(named=True):
+        logger.info(r["reason"])
+        if r["action"] in ("promote", "demote"):
+            emit(f"curriculum.skill.{r['action']}d", run_id, tier, r["skill"], r["level_after"],
+                 level_before=r["level_before"], accuracy=r["accuracy"], reason=r["reason"])
     return rows
 
 
@@ -146,8 +177,24 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
         with shard_runner(config.execution):
             loop.run_tiers(config, run_id, TASKS, on_tier=report_tier)
     except BaseException as err:
-        store.finish_run(run_id, "failed", str(err)[:500] or type(err).__name__)
+        message = str(err)[:500] or type(err).__name__
+        store.finish_run(run_id, "failed", message)
+        emit("curriculum.run.failed", run_id, reason=message)
         raise
     store.finish_run(run_id, "completed")
-    create_markdown_artifact(markdown=runs.summary_markdown(config, run_id), description=f"Summary of run {run_id}")
+    emit("curriculum.run.completed", run_id)
+    posted("the run summary", create_markdown_artifact, markdown=summary(config, run_id),
+           key=artifacts.key(run_id, "summary"), description=f"Summary of run {run_id}")
     return run_id
+
+
+def summary(config: RunConfig, run_id: str) -> str:
+    """The run's summary artifact, with the report's trajectory picture in it."""
+    from curriculum.report import write_report
+
+    title, table = runs.tables(config, run_id)
+    data = Path(config.data_dir).resolve()
+    picture = posted("the trajectory picture", write_report, config.data_dir, run_id)
+    docs = data / "docs" / "index.html" if config.validation.data_docs else None
+    return artifacts.summary_markdown(run_id, config.controller, title, table, data / "curriculum.duckdb",
+                                      picture.with_name("trajectory.png") if picture else None, docs)
