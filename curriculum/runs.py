@@ -29,6 +29,9 @@ def preflight(config: RunConfig, *, secrets_loaded: bool = True) -> list[str]:
 
     execution = config.execution
     check_runner(execution.task_runner, execution.scheduler, execution.workers)
+    from curriculum.learners import check_learner
+
+    check_learner(config)  # e.g. a local model that is missing or cannot encode the items
     if config.anchor is not None:  # a missing or malformed anchor file fails now, in one line
         from curriculum.anchor import load_anchor
 

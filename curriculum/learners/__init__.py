@@ -34,6 +34,9 @@ class Learner(Protocol):
 class LearnerKind:
     config: type[BaseModel]  # the `learner:` section of a run config for this kind
     implementation: str  # "module:Class", imported by make_learner only
+    # "module:function" called by a run's pre-flight with the run config, before anything is written: raises
+    # one CurriculumError line when the learner cannot serve the run (a missing model, an extra not installed)
+    preflight: str | None = None
 
 
 LEARNERS: dict[str, LearnerKind] = {
@@ -51,7 +54,18 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def _load(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def make_learner(config: Any, workdir: Path | None, seed: int) -> Learner:
     """The learner named by config.kind, checkpointing under workdir."""
-    module, name = LEARNERS[check_kind(config.kind)].implementation.split(":")
-    return getattr(importlib.import_module(module), name)(config, workdir, seed)
+    return _load(LEARNERS[check_kind(config.kind)].implementation)(config, workdir, seed)
+
+
+def check_learner(run_config: Any) -> None:
+    """The learner kind's own pre-flight check, where it has one."""
+    kind = LEARNERS[check_kind(run_config.learner.kind)]
+    if kind.preflight is not None:
+        _load(kind.preflight)(run_config)
