@@ -16,7 +16,7 @@ from typing import Any
 from curriculum import steps
 from curriculum.config import RunConfig
 from curriculum.errors import TierRejected
-from curriculum.lifecycle import TierStatus
+from curriculum.lifecycle import ACCEPTED, TierStatus
 from curriculum.store import Store
 
 Step = Callable[[RunConfig, str, int, int], Any]  # (config, run_id, tier, attempt) -> anything
@@ -37,15 +37,20 @@ class TierSteps:
 LIBRARY_STEPS = TierSteps()
 
 
-def run_tier(config: RunConfig, run_id: str, tier: int, do: TierSteps = LIBRARY_STEPS) -> Any:
+def run_tier(
+    config: RunConfig, run_id: str, tier: int, do: TierSteps = LIBRARY_STEPS, until: TierStatus = TierStatus.COMPLETE
+) -> Any:
     """Carry one tier to complete, redoing only what the catalogue does not hold yet; returns what the
-    decide step returned, or None when the tier was already complete."""
+    decide step returned, or None when the tier was already complete. `until` validated stops at an
+    accepted tier (an external trainer takes it from there)."""
     store = Store(config.data_dir)
     trains = steps.controller_of(config).trains
     attempt, status = store.tier_status(run_id, tier)
     if status is TierStatus.COMPLETE:
         return None
     while True:
+        if until is TierStatus.VALIDATED and status in ACCEPTED:
+            return None
         if status in (TierStatus.NEW, TierStatus.REJECTED):
             if status is TierStatus.REJECTED:
                 attempt += 1

@@ -66,14 +66,15 @@ def check_data_dir(data_dir: Path) -> None:
             raise DataDirError(f"data dir {data_dir} is not writable: {err.strerror or err}") from None
 
 
-def start_run(config: RunConfig, run_id: str | None = None) -> str:
-    """Create the catalogue if needed and record the run with its full config."""
+def start_run(config: RunConfig, run_id: str | None = None, learner: str | None = None) -> str:
+    """Create the catalogue if needed and record the run with its full config; `learner` names who trains
+    when it is not the config's learner (an external trainer: trl, verl)."""
     from curriculum.store import new_run_id
 
     store = Store(config.data_dir).init()
     run_id = run_id or new_run_id()
     store.start_run(
-        run_id, config.name, config.seed, config.learner.kind, config.controller, config.tiers,
+        run_id, config.name, config.seed, learner or config.learner.kind, config.controller, config.tiers,
         config.model_dump(mode="json"),
     )
     return run_id

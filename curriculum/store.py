@@ -98,6 +98,19 @@ MIGRATIONS: list[tuple[str, str]] = [
             FROM tiers t JOIN runs r USING (run_id) WHERE r.strategy = 'frontier-search';
         """,
     ),
+    (
+        "0005_rewards",
+        """
+        ALTER TABLE evaluations ADD COLUMN kind VARCHAR DEFAULT 'probe';
+        UPDATE evaluations SET kind = 'probe';
+        CREATE OR REPLACE VIEW skill_accuracy AS
+            SELECT run_id, tier, skill, level, count(*) AS n, avg(correct::INTEGER) AS accuracy
+            FROM evaluations WHERE kind = 'probe' GROUP BY ALL;
+        CREATE VIEW skill_rewards AS
+            SELECT run_id, tier, skill, level, count(*) AS n, avg(correct::INTEGER) AS mean_reward
+            FROM evaluations WHERE kind = 'reward' GROUP BY ALL;
+        """,
+    ),
 ]
 
 
@@ -314,10 +327,18 @@ class Store:
         self._insert("validations", rows, ("run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]))
 
     def write_evaluations(self, run_id: str, tier: int, frame: pl.DataFrame) -> None:
+        """A tier's held-out probes, scored (a redo replaces them; rewards from a trainer stay)."""
         rows = frame.select(
             pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.all(), pl.lit(now()).alias("evaluated_at")
         )
-        self._insert("evaluations", rows, ("run_id = ? AND tier = ?", [run_id, tier]))
+        self._insert("evaluations", rows, ("run_id = ? AND tier = ? AND kind = 'probe'", [run_id, tier]))
+
+    def append_rewards(self, run_id: str, frame: pl.DataFrame) -> None:
+        """Rewards a trainer's completions earned, one row per completion (kind reward, with its own tier)."""
+        rows = frame.select(
+            pl.lit(run_id).alias("run_id"), pl.all(), pl.lit("reward").alias("kind"), pl.lit(now()).alias("evaluated_at")
+        )
+        self._insert("evaluations", rows)
 
     def write_teacher_outcomes(self, run_id: str, tier: int, attempt: int, frame: pl.DataFrame) -> None:
         """Accepted and rejected teacher items of a tier attempt, by task and outcome (rejection reason)."""

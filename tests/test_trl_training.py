@@ -6,6 +6,7 @@ The model is built here (curriculum.tiny_lm): nothing is downloaded. Sized for 2
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import pytest
 
@@ -116,3 +117,33 @@ def test_grpo_with_a_missing_column_stops_at_the_first_step(sft_model, tier, tmp
         trainer.train()
     with pytest.raises(RewardSetupError, match="column\\(s\\) 'answer'"):  # caught before training when built with it
         trl_reward(tier.remove_columns(["answer"]))
+
+
+def test_grpo_with_the_controller_in_charge(sft_model, tmp_path):
+    """TRL's GRPOTrainer on items the online controller hands out; the rewards go back to it, a low threshold
+    forces a promotion, and the items the trainer receives move up a level."""
+    from curriculum.config import parse_config
+    from curriculum.online import OnlineCurriculum
+    from curriculum.store import Store
+    from tests.conftest import tiny_config_dict
+
+    path, _, _ = sft_model
+    raw = tiny_config_dict(tmp_path / "data", tiers=6, skills=[{"name": "boolean_eval"}])
+    raw["tier"] = {"train_items_per_skill": 48, "eval_items_per_level": 6}
+    raw["policy"] = {"promote_at": 0.05, "demote_below": 0.01, "lookahead": 1}  # forced: any right answer promotes
+    online = OnlineCurriculum(parse_config(raw), decide_every=16, template="short")
+    received = []
+    dataset = online.dataset().map(lambda r: received.append((r["extra_info"]["tier"], r["level"])) or r)
+    args = trl.GRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, num_generations=4,
+                          max_completion_length=12, max_steps=6, learning_rate=1e-3, logging_steps=1,
+                          shuffle_dataset=False, **COMMON)
+    trainer = trl.GRPOTrainer(model=str(path), reward_funcs=online.reward(), args=args, train_dataset=dataset)
+    trainer.train()
+    store = Store(online.config.data_dir)
+    rewards = store.query("SELECT skill, sum(n) AS n, avg(mean_reward) AS mean FROM skill_rewards GROUP BY skill")
+    assert rewards["skill"].to_list() == ["boolean_eval"] and rewards["n"].item() == 6 * 8
+    decisions = store.query("SELECT tier, level_before, level_after, action FROM decisions ORDER BY tier")
+    assert decisions.height >= 1 and "promote" in decisions["action"].to_list()
+    first, last = received[0], received[-1]
+    assert last[0] > first[0]  # later items come from a later tier of the plan
+    assert Counter(lv for t, lv in received if t == last[0]).most_common(1)[0][0] > 1  # ... around a higher level
