@@ -1,7 +1,9 @@
 """Boolean formula evaluation: constants joined by and/or/xor/not, nested deeper at each level.
 
-Every binary operand that is itself compound is bracketed, so only `not` could bind two ways; each question
-says that it binds tightest ("not False or True" is (not False) or True).
+Every formula reads one way only, whichever precedence a reader assumes: a binary operand that is itself
+compound is bracketed, and so is a negated constant on the left of a binary operator ("(not False) or True",
+never "not False or True", which the two common readings of `not` evaluate differently). The solver refuses a
+formula that leaves either to convention.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from curriculum.skills.answers import verify_bool
 from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _OPS = ("and", "or", "xor")
-_CONVENTION = "`not` binds tightest. "  # the one precedence the brackets leave open
 
 
 class BooleanParams(BaseModel, frozen=True):
@@ -38,7 +39,7 @@ def _formula(r: random.Random, operators: int, neg: float) -> tuple[str, bool]:
         rt, rv = _formula(r, operators - 1 - left_ops, neg)
         op = r.choice(_OPS)
         value = (lv and rv) if op == "and" else (lv or rv) if op == "or" else (lv != rv)
-        lt = f"({lt})" if left_ops else lt
+        lt = f"({lt})" if left_ops or lt.startswith("not ") else lt  # "(not True) or ..." reads one way only
         rt = f"({rt})" if operators - 1 - left_ops else rt
         text = f"{lt} {op} {rt}"
     if r.random() < neg:
@@ -59,15 +60,16 @@ def generate_boolean(rng: np.random.Generator, level: int, n: int) -> Batch:
             text, value = _formula(r, p.operators, p.negation_rate)
             if value == target:
                 break
-        questions.append(f"{_CONVENTION}{text} =")
+        questions.append(f"{text} =")
         answers.append("True" if value else "False")
         steps.append(p.operators + text.count("not "))
     return Batch(questions, answers, with_difficulty(p, steps))
 
 
 def evaluate_formula(text: str) -> bool:
-    """Recursive-descent evaluation of a formula as printed: `not` binds tightest; a chain of binary operators
-    without brackets says nothing about which binds first, so it is refused."""
+    """Recursive-descent evaluation of a formula as printed. Text that leaves precedence to convention is refused:
+    a chain of binary operators without brackets, or a `not` on the left of a binary operator without brackets
+    ("not False or True": (not False) or True if `not` binds tightest, not (False or True) if it binds loosest)."""
     tokens = text.replace("(", " ( ").replace(")", " ) ").split()
     pos = 0
 
@@ -91,8 +93,11 @@ def evaluate_formula(text: str) -> bool:
 
     def expr() -> bool:
         nonlocal pos
+        negated = pos < len(tokens) and tokens[pos] == "not"
         value = atom()
         if pos < len(tokens) and tokens[pos] in _OPS:
+            if negated:
+                raise ValueError("a `not` before a binary operator without brackets is ambiguous")
             op = tokens[pos]
             pos += 1
             rhs = atom()
@@ -109,16 +114,16 @@ def evaluate_formula(text: str) -> bool:
 
 def solve_boolean(item) -> str:
     question = item["question"]
-    if not question.startswith(_CONVENTION) or not question.endswith(" ="):
+    if not question.endswith(" ="):
         raise ValueError(f"not a boolean_eval question: {question!r}")
-    return str(evaluate_formula(question[len(_CONVENTION) : -2]))
+    return str(evaluate_formula(question[:-2]))
 
 
 register(
     Skill(
         name="boolean_eval",
         domain="logic",
-        description="Evaluate a formula of True/False constants with and, or, xor, not (`not` binds tightest).",
+        description="Evaluate a formula of True/False constants with and, or, xor, not; bracketed to read one way.",
         params=boolean_params,
         generate_batch=generate_boolean,
         verify=verify_bool,
