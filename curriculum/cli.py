@@ -297,9 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     except CurriculumError as err:
         print(f"curriculum: error: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
-        print("curriculum: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP during a run (flows.launch.Stopped)
+        signum = getattr(err, "signum", 2)
+        how = "interrupted" if signum == 2 else f"stopped by {err}"
+        hint = "; carry on with `curriculum run --resume`" if args.command == "run" else ""
+        print(f"curriculum: {how}{hint}", file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -114,6 +116,31 @@ MIGRATIONS: list[tuple[str, str]] = [
 ]
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM/SIGHUP until a catalogue call is over, then deliver them to whoever handles them.
+
+    A signal raised inside DuckDB becomes its "Query interrupted" error, which hides the stop and can cut a
+    transaction short; held until the call returns, it stops the run at a safe point instead. Only the main
+    thread can swap handlers; elsewhere the call runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        for signum in dict.fromkeys(caught):
+            signal.raise_signal(signum)
+
+
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -173,7 +200,8 @@ class Store:
         deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                with deferred_signals():
+                    con = duckdb.connect(str(self.path), read_only=read_only, config=config)
                 break
             except duckdb.IOException as err:
                 if "lock" not in str(err).lower():
@@ -182,10 +210,11 @@ class Store:
                     raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
-        try:
-            yield con
-        finally:
-            con.close()
+        with deferred_signals():
+            try:
+                yield con
+            finally:
+                con.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         with self.connect(read_only=True) as con:

@@ -177,7 +177,7 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
         with shard_runner(config.execution):
             loop.run_tiers(config, run_id, TASKS, on_tier=report_tier)
     except BaseException as err:
-        message = str(err)[:500] or type(err).__name__
+        message = failure_message(err)
         store.finish_run(run_id, "failed", message)
         emit("curriculum.run.failed", run_id, reason=message)
         raise
@@ -190,6 +190,19 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
 
 def summary(config: RunConfig, run_id: str) -> str:
     """The run's summary artifact, with the report's trajectory picture in it."""
+def failure_message(err: BaseException) -> str:
+    """What the catalogue records for a run that did not finish: a stop by signal says so, and how to go on."""
+    import signal
+
+    from prefect.exceptions import TerminationSignal
+
+    if isinstance(err, TerminationSignal | KeyboardInterrupt):
+        signum = getattr(err, "signal", None) or getattr(err, "signum", None) or signal.SIGINT
+        how = "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        return f"{how}; carry on with curriculum run --resume"
+    return str(err)[:500] or type(err).__name__
+
+
     from curriculum.report import write_report
 
     title, table = runs.tables(config, run_id)

@@ -1,21 +1,88 @@
-"""The one way the `curriculum` command starts a run: the flow on the Prefect API in reach (a temporary one
-when none is configured), without a heartbeat thread per run."""
+"""The one way the `curriculum` command starts a run: the flow on a Prefect API, stopping cleanly on signals.
+
+With no API configured (`PREFECT_API_URL` unset) the run gets a temporary one of its own: Prefect's server in a
+child process, in its own session (a Ctrl-C or SIGTERM sent to the terminal's process group reaches the run,
+which shuts it down in order, not the server mid-request) and set to die with its parent (a run killed with
+SIGKILL leaves no server behind). SIGTERM and SIGHUP stop a run as Ctrl-C does: the run is marked failed with
+the reason and can be resumed.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
 from curriculum.config import RunConfig
+
+PR_SET_PDEATHSIG = 1
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was asked to stop by a signal (SIGTERM, SIGHUP): handled like Ctrl-C, with its own name."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _die_with_parent() -> None:  # runs in the server's child process, before exec
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def temporary_api() -> Iterator[str | None]:
+    """A Prefect server of the run's own for the block (None when an API is configured already)."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield None
+        return
+
+    class Server(SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+            real = subprocess.Popen
+
+            def guarded(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
+                return real(*args, **kwargs, start_new_session=True, preexec_fn=_die_with_parent)
+
+            subprocess.Popen = guarded  # type: ignore[misc]
+            try:
+                return super()._run_uvicorn_command()
+            finally:
+                subprocess.Popen = real  # type: ignore[misc]
+
+    server = Server()
+    server.start(timeout=120)  # a busy machine may take a while; stopped at exit, after the log and event
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):  # workers have sent what they hold
+        yield server.api_url
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped in the main thread, as SIGINT raises KeyboardInterrupt."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def launch(config: RunConfig, run_id: str, resume: bool = False) -> str:
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.curriculum_flow import curriculum_run
 
-    # a busy machine may take a while to start the temporary API
-    settings = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 120}
-    with temporary_settings(updates=settings):
+    with stop_on_signals(), temporary_api(), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return curriculum_run(config, run_id=run_id, resume=resume)
+
