@@ -21,6 +21,24 @@ from curriculum.skills.base import check_level
 MAX_CHUNKS = 12  # give up topping up after this many chunks: the level's content space is exhausted
 
 
+def params_json(params: list[dict]) -> list[str]:
+    """Each item's knobs as sorted-key JSON; a batch repeats few distinct dicts, so each is encoded once
+    (json.dumps per item was most of the cost of fast skills)."""
+    cache: dict[tuple, str] = {}
+    out = []
+    for p in params:
+        try:
+            key = tuple((k, type(v), v) for k, v in p.items())  # 1, 1.0 and True are equal keys, not equal JSON
+            text = cache.get(key)
+        except TypeError:  # an unhashable value (a list): encode it as it is
+            out.append(json.dumps(p, sort_keys=True))
+            continue
+        if text is None:
+            text = cache[key] = json.dumps(p, sort_keys=True)
+        out.append(text)
+    return out
+
+
 def generate_chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, source: str = "procedural") -> pl.DataFrame:
     """n candidates of one chunk of a (skill, level) stream, from the RNG seeded by chunk_seed: both splits, not deduplicated."""
     skill = get_skill(skill_name)
@@ -30,7 +48,7 @@ def generate_chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, s
     if batch.params is None:
         params: list[str] | str = skill.params_json(level)
     else:
-        params = [json.dumps(p, sort_keys=True) for p in batch.params]
+        params = params_json(batch.params)
     frame = pl.DataFrame(
         {"item_id": ids, "question": batch.questions, "answer": batch.answers}
         | ({"params": params} if isinstance(params, list) else {}),

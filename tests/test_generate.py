@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import polars as pl
 from hypothesis import given, settings
@@ -83,3 +84,13 @@ def test_chunk_seeds_do_not_shift_with_the_seed():
 @given(st.lists(st.text(alphabet=st.sampled_from("ab1+ \t\n\x1c\x1f\xa0\u2003\u3000\x85"), max_size=12), max_size=6))
 def test_vector_ids_equal_single_ids_whatever_the_whitespace(questions):
     assert item_ids("addition", questions) == [item_id("addition", q) for q in questions]
+
+
+@given(st.lists(st.dictionaries(st.sampled_from("abcd"), st.one_of(
+    st.integers(-2, 2), st.floats(-2, 2, allow_nan=False), st.booleans(), st.text(max_size=2),
+    st.lists(st.integers(), max_size=2)), max_size=4), max_size=40))
+def test_params_json_is_json_dumps_per_item(params):
+    from curriculum.generate import params_json
+
+    assert params_json(params) == [json.dumps(p, sort_keys=True) for p in params]
+    assert params_json([{"a": 1}, {"a": True}, {"a": 1.0}]) == ['{"a": 1}', '{"a": true}', '{"a": 1.0}']
