@@ -35,6 +35,17 @@ class SkillConfig(Strict):
 
         return get_skill(name).name  # raises UnknownSkill with suggestions
 
+    @model_validator(mode="after")
+    def levels_served(self) -> SkillConfig:
+        from curriculum.skills import get_skill
+
+        top = get_skill(self.name).max_level
+        for field in ("start_level", "target_level"):
+            level = getattr(self, field)
+            if top is not None and level is not None and level > top:
+                raise ValueError(f"{field} {level}: {self.name} serves levels 1..{top}")
+        return self
+
 
 class MixConfig(Strict):
     """Shares of a skill's training items by role (Zaremba & Sutskever's "combined" curriculum)."""

@@ -15,6 +15,10 @@ class UnknownSkill(CurriculumError):
     """A skill name that is not in the registry."""
 
 
+class LevelOutOfRange(CurriculumError, ValueError):
+    """A level a skill does not serve (every skill declares the levels it can generate and verify)."""
+
+
 class UnknownStrategy(CurriculumError):
     """A strategy (controller) name that is not registered."""
 

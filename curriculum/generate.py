@@ -83,7 +83,7 @@ def generate_items(
     `split` keeps only items whose content falls in that split. Items in `exclude` (seen earlier)
     are used only when the level has too few fresh ones: small levels are re-probed, not skipped.
     """
-    check_level(level)
+    check_level(level, get_skill(skill))
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
     share = 1.0 if split is None else (EVAL_PERMILLE if split == "eval" else 1000 - EVAL_PERMILLE) / 1000

@@ -122,7 +122,7 @@ def _work_budget(max_items: int) -> int:
 def _streams(plan: TierPlan) -> list[_Stream]:
     out = []
     for (skill, level, split), count in plan.counts().items():
-        check_level(level)
+        check_level(level, get_skill(skill))
         if count < 1:
             raise ValueError(f"n must be >= 1, got {count} for {skill} level {level} {split}")
         if split not in ("train", "eval"):

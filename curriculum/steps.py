@@ -58,9 +58,24 @@ def plan_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1) -> Ti
         entries = controller_of(config).plan(config, controller_state(config, run_id), tier)
     else:
         entries = store.tier_plan(run_id, tier, attempt - 1).entries
-    plan = TierPlan(tier, seeds.attempt_seed(config.seed, attempt), tuple(entries))
+    plan = TierPlan(tier, seeds.attempt_seed(config.seed, attempt), served(entries))
     store.write_plan(run_id, tier, attempt, plan)
     return plan
+
+
+def served(entries) -> tuple:
+    """The plan within the levels each skill serves: training items above a skill's top level go to its top
+    level, probes above it are dropped (a controller asking for more than a skill has gets what it has)."""
+    from dataclasses import replace
+
+    out = []
+    for e in entries:
+        top = REGISTRY[e.skill].max_level if e.skill in REGISTRY else None
+        if top is None or e.level <= top:
+            out.append(e)
+        elif e.split == "train":
+            out.append(replace(e, level=top))
+    return tuple(out)
 
 
 def generate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, map_fn: MapFn = map) -> Path:

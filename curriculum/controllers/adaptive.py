@@ -22,6 +22,7 @@ import polars as pl
 from curriculum.controllers import register
 from curriculum.controllers.base import DECISION_SCHEMA, Controller, apportion, probe_entries, probes_by_skill
 from curriculum.plan import PlanEntry, TierPlan
+from curriculum.skills import REGISTRY
 
 MIN_REPLAY_WEIGHT = 0.05  # a mastered level still gets some replay when replay is targeted
 
@@ -165,6 +166,11 @@ def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> t
         L = st.level
         probes = {lv: p for lv, p in seen_now.get(skill, {}).items() if lv in (L - 1, L, L + 1)}
         nxt, action, rule = _step(pol, st, probes)
+        top = REGISTRY[skill].max_level if skill in REGISTRY else None
+        if top is not None and nxt.level > top:  # no promotion past the highest level the skill serves
+            nxt = replace(nxt, level=top)
+            if st.level >= top:
+                action, rule = "hold", f"level {top} is the highest {skill} serves"
         seen = dict(st.seen) | {lv: p[0] for lv, p in probes.items()}
         score, progress = st.score, st.progress
         if L in probes:

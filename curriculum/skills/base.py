@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
-from curriculum.errors import UnknownSkill
+from curriculum.errors import LevelOutOfRange, UnknownSkill
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class Skill:
     version: int = 1
     difficulty: str = ""  # what params["difficulty"] counts per item; "" where a skill records none
     consistent: Checker | None = None  # the question describes a possible world (replayed from its text)
+    max_level: int | None = None  # the highest level it serves: answers stay exact and generation stays fast
 
     @property
     def generator_version(self) -> str:
@@ -72,7 +73,7 @@ class Skill:
 
     def generate(self, rng: np.random.Generator, level: int) -> dict[str, Any]:
         """One item as a dict (question, answer, params); delegates to generate_batch."""
-        batch = self.generate_batch(rng, check_level(level), 1)
+        batch = self.generate_batch(rng, check_level(level, self), 1)
         params = batch.params[0] if batch.params else self.params(level).model_dump()
         return {"question": batch.questions[0], "answer": batch.answers[0], "params": params}
 
@@ -134,9 +135,12 @@ def register(skill: Skill) -> Skill:
     return skill
 
 
-def check_level(level: int) -> int:
+def check_level(level: int, skill: Skill | None = None) -> int:
+    """A level >= 1 (that `skill` serves, when given); LevelOutOfRange names the levels it does serve."""
     if not isinstance(level, int) or isinstance(level, bool) or level < 1:
         raise ValueError(f"level must be an integer >= 1, got {level!r}")
+    if skill is not None and skill.max_level is not None and level > skill.max_level:
+        raise LevelOutOfRange(f"{skill.name} serves levels 1..{skill.max_level}, not {level}")
     return level
 
 
