@@ -44,9 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         check_options(args.task_runner, args.scheduler, args.workers)
     if args.resume is not None:
-        execution = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler, "workers": args.workers}
         run_id, config = runs.resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume,
-                                            execution if args.task_runner or args.scheduler or args.workers else None)
+                                            **resume_overrides(args))
         print(f"resuming run {run_id}", file=sys.stderr)
     else:
         config, run_id = load_config(args.config, **run_overrides(args)), new_run_id()
@@ -71,7 +70,27 @@ def run_overrides(args: argparse.Namespace) -> dict[str, object]:
         get_controller(args.strategy)
     return {"tiers": args.tiers, "seed": args.seed, "data_dir": args.data_dir, "strategy": args.strategy,
             "learner_kind": args.learner, "base_url": args.base_url, "model": args.model,
+            "batch_size": args.batch_size,
             "task_runner": args.task_runner, "scheduler": args.scheduler, "workers": args.workers}
+
+
+def resume_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """What `curriculum run --resume` may change for the rest of a run: where shards run, the batch size."""
+    execution = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler, "workers": args.workers}
+    return {"execution": execution if args.task_runner or args.scheduler or args.workers else None,
+            "learner": {"batch_size": args.batch_size} if args.batch_size is not None else None}
+
+
+def cmd_init_model(args: argparse.Namespace) -> int:
+    """Write a randomly initialised tiny causal LM with a byte-level tokenizer (every digit and symbol one token)."""
+    from curriculum.learners.hf_checks import require_trainers
+    from curriculum.tiny_lm import init_model
+
+    require_trainers()
+    path, parameters = init_model(args.dir, args.hidden_size, args.layers, args.heads, args.seed)
+    print(f"wrote a {parameters:,}-parameter causal LM to {path}; use it with: learner: {{kind: hf, model: {path}}}",
+          file=sys.stderr)
+    return 0
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
@@ -216,9 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
     run.add_argument("--strategy", help="the controller that chooses each tier (default: auto; `curriculum strategies` lists them)")
-    run.add_argument("--learner", help="learner kind: local (built-in transformer) or openai (any OpenAI-compatible endpoint)")
+    run.add_argument("--learner", help="learner kind: local (built-in transformer), openai (any OpenAI-compatible "
+                     "endpoint) or hf (a local Hugging Face causal LM trained by TRL)")
     run.add_argument("--base-url", help="openai learner: endpoint, e.g. http://127.0.0.1:8000/v1")
-    run.add_argument("--model", help="openai learner: model name")
+    run.add_argument("--model", help="openai learner: model name; hf learner: a local model folder")
+    run.add_argument("--batch-size", type=positive_int,
+                     help="training batch size (local, hf); with --resume, for the rest of the run (e.g. after out of memory)")
     run.add_argument("--task-runner", help="where shard work runs: thread (default), dask or ray")
     run.add_argument("--scheduler", metavar="ADDRESS",
                      help="an existing cluster: tcp://HOST:8786 (dask) or ray://HOST:10001 (ray)")
@@ -226,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
                      help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
     run.set_defaults(func=cmd_run)
+
+    init = sub.add_parser("init-model", help="write a small random causal LM and its tokenizer to a folder (hf learner)")
+    init.add_argument("dir", type=Path, help="the model folder to create")
+    init.add_argument("--hidden-size", type=positive_int, default=64, help="width (default: 64)")
+    init.add_argument("--layers", type=positive_int, default=2, help="transformer layers (default: 2)")
+    init.add_argument("--heads", type=positive_int, default=4, help="attention heads (default: 4)")
+    init.add_argument("--seed", type=int, default=0, help="initialisation seed (default: 0)")
+    init.set_defaults(func=cmd_init_model)
 
     strategies = sub.add_parser("strategies", help="list the strategies a run can use (--strategy)")
     strategies.set_defaults(func=cmd_strategies)

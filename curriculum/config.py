@@ -287,7 +287,7 @@ def load_config(path: Path | str | None = None, **overrides: object) -> RunConfi
             if learner.get("kind", "local") != value:
                 raw["learner"] = learner = {}  # another kind of learner: its own fields, its own defaults
             learner["kind"] = value
-        elif key in ("base_url", "model"):
+        elif key in ("base_url", "model", "batch_size"):
             raw.setdefault("learner", {})[key] = value
         elif key in ("task_runner", "scheduler", "workers"):
             raw.setdefault("execution", {})[key] = value

@@ -57,3 +57,17 @@ class TierRejected(CurriculumError):
     """A tier failed validation more times than the config allows."""
 
     exit_code = 1
+
+
+class ModelError(CurriculumError):
+    """A local model folder is missing, is not a causal LM, or its tokenizer cannot encode the items."""
+
+
+class MissingExtra(CurriculumError):
+    """An optional dependency the config needs is not installed (e.g. TRL for the hf learner)."""
+
+
+class OutOfMemory(CurriculumError):
+    """Training ran out of memory: the tier stays validated, and a resume with a smaller batch carries on."""
+
+    exit_code = 1

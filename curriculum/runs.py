@@ -81,10 +81,12 @@ def start_run(config: RunConfig, run_id: str | None = None, learner: str | None 
 
 
 def resumable_run(
-    data_dir: Path, run_id: str | None = None, execution: dict[str, Any] | None = None
+    data_dir: Path, run_id: str | None = None, execution: dict[str, Any] | None = None,
+    learner: dict[str, Any] | None = None,
 ) -> tuple[str, RunConfig]:
     """The run to resume (the latest unfinished one, or `run_id`) and its recorded config; `execution`
-    replaces where its shards run (that never changes the items)."""
+    replaces where its shards run (that never changes the items), `learner` updates learner fields for the
+    rest of the run (e.g. a smaller batch_size after running out of memory; tiers already trained stay)."""
     from curriculum.report import open_store
 
     store = open_store(data_dir)
@@ -106,6 +108,9 @@ def resumable_run(
     if execution is not None:
         raw["execution"] = execution
         source = "--task-runner/--scheduler/--workers"
+    if learner:
+        raw["learner"] = {**raw.get("learner", {}), **learner}
+        source = "/".join(f"--{k.replace('_', '-')}" for k in learner)
     config = parse_config(raw, source)
     return run_id, config
 

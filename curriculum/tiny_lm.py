@@ -10,6 +10,7 @@ completion-only losses rely on). Needs the optional extra `.[trl]` (transformers
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,3 +90,29 @@ def build_tiny_causal_lm(path: Path | str, config: TinyLMConfig | None = None) -
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+def init_model(path: Path | str, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0) -> tuple[Path, int]:
+    """`curriculum init-model`: a fresh tiny causal LM in a new or empty folder (never over another model);
+    returns the folder and the parameter count."""
+    from curriculum.errors import ModelError
+
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ModelError(f"{path} already exists and is not an empty folder; choose a new one")
+    if hidden_size % heads:
+        raise ModelError(f"--hidden-size ({hidden_size}) must be a multiple of --heads ({heads})")
+    config = TinyLMConfig(
+        hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=layers, num_attention_heads=heads,
+        num_key_value_heads=heads // 2 if heads % 2 == 0 else heads, seed=seed,
+    )
+    import transformers
+    from safetensors import safe_open
+
+    transformers.utils.logging.disable_progress_bar()
+    build_tiny_causal_lm(path, config)
+
+    with safe_open(path / "model.safetensors", "pt") as weights:  # tied embeddings are stored once
+        names = weights.keys()  # a safetensors file handle, not a dict
+        parameters = sum(math.prod(weights.get_slice(name).get_shape()) for name in names)
+    return path, parameters

@@ -88,7 +88,9 @@ def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bo
     return report.success
 
 
-@task(task_run_name="train-tier-{tier}")
+# prints stay prints while training: datasets' fingerprinting (dill) disassembles functions with dis.dis and
+# captures the output itself, which print-as-log would flood the run's log with
+@task(task_run_name="train-tier-{tier}", log_prints=False)
 def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> dict:
     artifact_id = posted("the training progress", create_progress_artifact, progress=0.0,
                          key=artifacts.key(run_id, "training"), description=f"Run {run_id}: training on tier {tier}")

@@ -16,6 +16,7 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from curriculum.errors import UnknownLearner
+from curriculum.learners.hf_config import HFConfig
 from curriculum.learners.local_config import LearnerConfig
 from curriculum.learners.openai_chat import OpenAIConfig
 
@@ -42,6 +43,7 @@ class LearnerKind:
 LEARNERS: dict[str, LearnerKind] = {
     "local": LearnerKind(LearnerConfig, "curriculum.learners.tiny_transformer:LocalLearner"),
     "openai": LearnerKind(OpenAIConfig, "curriculum.learners.openai_chat:OpenAILearner"),
+    "hf": LearnerKind(HFConfig, "curriculum.learners.hf:HFLearner", "curriculum.learners.hf_checks:check_model"),
 }
 
 # the run config's `learner` field: any registered kind, told apart by `kind`
