@@ -54,7 +54,12 @@ def _read(path: Path) -> pl.DataFrame:
     if not path.is_file():
         raise InputFileError(f"anchor file not found: {path}")
     if fmt == "jsonl":
-        return _read_jsonl(path)
+        try:
+            return _read_jsonl(path)
+        except UnicodeDecodeError as err:
+            raise InputFileError(f"{path}: not UTF-8 text (byte {err.start} of a line); save it as UTF-8") from None
+        except OSError as err:
+            raise InputFileError(f"cannot read {path}: {err.strerror or err}") from None
     try:
         return pl.read_parquet(path)
     except Exception:

@@ -43,6 +43,8 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 NO_KEY = "no-key-set"  # sent when the key variable is unset: local servers often need none
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})
+CHECK_TIMEOUT_S = 15.0  # the endpoint check before a run waits at most this long per attempt (two attempts)
+PROGRESS_EVERY_S = 30.0  # a batch still waiting on answers says so this often
 
 
 class EndpointError(CurriculumError):
@@ -86,8 +88,23 @@ class EndpointConfig(BaseModel):
     @field_validator("base_url")
     @classmethod
     def http_url(cls, url: str) -> str:
+        """An http(s) URL with a host and a valid port, and no credentials in it: a key in the URL would be
+        stored with the run's config and shown in messages; it belongs in $api_key_env."""
+        from urllib.parse import urlsplit
+
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {url!r}")
+            raise ValueError(f"base_url must start with http:// or https://, got {url[:80]!r}")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as err:
+            raise ValueError(f"base_url is not a valid URL ({err})") from None
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("base_url must not carry credentials (user:key@host); put the key in the variable named by api_key_env")
+        if not parts.hostname:
+            raise ValueError("base_url names no host, e.g. http://127.0.0.1:8000/v1")
+        if port == 0:
+            raise ValueError("base_url has port 0")
         return url.rstrip("/")
 
 
@@ -168,6 +185,18 @@ async def gather_all(coros: Iterable[Awaitable[T]]) -> list[T]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def waiting_notice(what: str, pending: Callable[[], int], total: int, every: float | None = None) -> None:
+    """While a batch waits on a slow endpoint, one line to stderr every `every` seconds: what it waits for."""
+    import sys
+
+    every = every or PROGRESS_EVERY_S
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(every)
+        print(f"still waiting for {pending()} of {total} answers from {what} ({time.monotonic() - started:.0f} s)",
+              file=sys.stderr, flush=True)
 
 
 def _connection_detail(err: BaseException) -> str:
@@ -304,23 +333,30 @@ class ChatSession:
         usage = getattr(completion, "usage", None)
         prompt_tokens = _count(getattr(usage, "prompt_tokens", None))
         completion_tokens = _count(getattr(usage, "completion_tokens", None))
-        if not hasattr(completion, "choices"):
+        choices = getattr(completion, "choices", None)
+        if not isinstance(choices, list):  # {"choices": "nope"} is not a chat completion
             return ChatReply(None, latency, None, None, "malformed response", attempt)
-        choices = getattr(completion, "choices", None) or []
         if not choices:
             return ChatReply(None, latency, prompt_tokens, completion_tokens, "empty choices", attempt)
         choice = choices[0]
         message = getattr(choice, "message", None)
+        if message is None:
+            return ChatReply(None, latency, prompt_tokens, completion_tokens, "malformed response", attempt)
         content = getattr(message, "content", None)
         finish = getattr(choice, "finish_reason", None)
         if not isinstance(content, str):
             refusal = getattr(message, "refusal", None)
-            text = truncate(str(refusal), self.config.max_answer_chars) if isinstance(refusal, str) else None
+            text = self._masked(truncate(str(refusal), self.config.max_answer_chars)) if isinstance(refusal, str) else None
             reason = "refusal" if text is not None else "no content"
             return ChatReply(text, latency, prompt_tokens, completion_tokens, reason, attempt, finish)
-        text = truncate(content.replace("\x00", ""), self.config.max_answer_chars)
+        text = self._masked(truncate(content.replace("\x00", ""), self.config.max_answer_chars))
         return ChatReply(text, latency, prompt_tokens, completion_tokens, None, attempt, finish)
 
+    def _masked(self, text: str) -> str:
+        """Model text with the API key masked: a model (or a proxy) that echoes the request's Authorization
+        header must not put the key into the catalogue."""
+        key = os.environ.get(self.config.api_key_env)
+        return text.replace(key, "[api key]") if key and len(key) >= 8 else text
 
 class ChatClient:
     """Sync facade over ChatSession: each `run(fn)` opens a fresh session on its own event loop."""
@@ -357,7 +393,9 @@ class ChatClient:
         async def once(session: ChatSession) -> ChatReply:
             return await session.complete(probe, temperature=0.0, max_tokens=8)
 
-        reply = self.run(once)
+        cfg = self.config  # bounded: an endpoint that accepts and never answers is named within ~30 s
+        quick = cfg.model_copy(update={"timeout_s": min(cfg.timeout_s, CHECK_TIMEOUT_S), "max_retries": min(cfg.max_retries, 1)})
+        reply = ChatClient(quick, self.seed).run(once)
         if reply.error is not None and reply.error not in ("no content", "refusal"):
             cfg = self.config
             raise EndpointError(f"{cfg.base_url} failed a test request for {cfg.model!r}: {reply.error}")

@@ -6,13 +6,15 @@ Exit codes: 0 ok, 1 a check failed (validation), 2 bad input (config, skill, fil
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from curriculum.errors import CurriculumError, GenerationError, InputFileError
+from curriculum.errors import CurriculumError, GenerationError
 
 LATEST = "latest"
+MAX_SEED = 2**63 - 1  # seeds are stored as BIGINT
+MAX_TIERS = 100_000
+MAX_GENERATE = 5_000_000  # items `curriculum generate` holds in memory at once
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -23,14 +25,25 @@ class ArgumentParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def bounded_int(low: int, high: int):
+    """An argparse type: an integer in [low, high], the bound named in the message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {value:,}" if value < 10**30 else
+                                             f"must be at most {high:,}, got a {len(str(value))}-digit number")
+        return value
+
+    return parse
+
+
+positive_int = bounded_int(1, 10**9)  # counts and tier numbers; the config bounds what each may be
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -135,20 +148,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from curriculum.skills import get_skill
     from curriculum.verify import gold_checks
 
-    get_skill(args.skill)
+    from curriculum.files import atomic_write, check_target
+    from curriculum.skills.base import check_level
+
+    check_level(args.level, get_skill(args.skill))
     out = Path(args.output)
-    if out.parent and not out.parent.exists():
-        raise InputFileError(f"cannot write {out}: directory {out.parent} does not exist")
+    check_target(out)
     items = generate_items(args.skill, args.level, args.n, args.seed)
     wrong = items.height - sum(gold_checks(items))
     if wrong:
         raise GenerationError(f"{wrong} of {items.height} generated answers failed re-verification; nothing written")
-    tmp = out.with_name(out.name + ".tmp")
-    try:
+    with atomic_write(out) as tmp:
         items.write_parquet(tmp)
-        os.replace(tmp, out)
-    except OSError as err:
-        raise InputFileError(f"cannot write {out}: {err.strerror or err}") from None
     print(f"wrote {items.height} items ({args.skill}, level {args.level}) to {out}", file=sys.stderr)
     return 0
 
@@ -216,6 +227,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check the catalogue and its tier files (exit 1 on a mismatch; damage is one line, exit 2); --rebuild
+    rebuilds a damaged or lost catalogue's items from the tier files."""
+    from curriculum.check import check, rebuild
+    from curriculum.errors import CatalogueDamaged
+
+    if args.rebuild:
+        try:
+            problems = check(args.data_dir)
+        except CatalogueDamaged as err:
+            moved, n_runs, n_files = rebuild(args.data_dir)
+            aside = f"; the damaged file is now {moved}" if moved else ""
+            print(f"rebuilt {args.data_dir / 'curriculum.duckdb'} from {n_files} tier file(s) of {n_runs} run(s){aside}"
+                  f" (it was: {str(err).split('; the ')[0]})")
+            return 0
+    else:
+        problems = check(args.data_dir)
+    for line in problems:
+        print(f"  - {line}")
+    print(f"{args.data_dir / 'curriculum.duckdb'}: " + (f"{len(problems)} problem(s)" if problems else "whole"))
+    return 1 if problems else 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a markdown report with plots for a run (latest by default)."""
     from curriculum.report import write_report
@@ -231,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a curriculum (Prefect flow) on a config")
     run.add_argument("--config", type=Path, help="run config YAML (default: configs/default.yaml)")
-    run.add_argument("--tiers", type=positive_int, help="number of tiers")
-    run.add_argument("--seed", type=int, help="run seed")
+    run.add_argument("--tiers", type=bounded_int(1, MAX_TIERS), help=f"number of tiers (at most {MAX_TIERS:,})")
+    run.add_argument("--seed", type=bounded_int(0, MAX_SEED), help="run seed (0 to 2^63 - 1)")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
     run.add_argument("--strategy", help="the controller that chooses each tier (default: auto; `curriculum strategies` lists them)")
     run.add_argument("--learner", help="learner kind: local (built-in transformer), openai (any OpenAI-compatible "
@@ -266,8 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate items of one skill and level to Parquet")
     gen.add_argument("--skill", required=True)
     gen.add_argument("--level", type=positive_int, required=True)
-    gen.add_argument("-n", type=positive_int, required=True, help="number of items")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("-n", type=bounded_int(1, MAX_GENERATE), required=True, help=f"number of items (at most {MAX_GENERATE:,})")
+    gen.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0)
     gen.add_argument("-o", "--output", required=True, help="output .parquet file")
     gen.set_defaults(func=cmd_generate)
 
@@ -294,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="trl/verl prompts: answer-line (default), boxed, short, or a YAML file with system, user, answer")
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
+
+    chk = sub.add_parser("check", help="check the catalogue and its tier files; --rebuild a damaged one")
+    chk.add_argument("--data-dir", type=Path, default=Path("data"))
+    chk.add_argument("--rebuild", action="store_true", help="rebuild a damaged or lost catalogue's items from the tier files")
+    chk.set_defaults(func=cmd_check)
 
     rep = sub.add_parser("report", help="write a markdown report with plots for a run")
     rep.add_argument("run_id", nargs="?", help="run id (default: the latest run)")
@@ -327,6 +366,15 @@ def main(argv: list[str] | None = None) -> int:
     except CurriculumError as err:
         print(f"curriculum: error: {err}", file=sys.stderr)
         return err.exit_code
+    except Exception as err:  # the operating system refusing a write (a full disk) is one line too
+        from curriculum.files import io_reason
+
+        failed = io_reason(err)
+        if failed is None:
+            raise
+        print(f"curriculum: error: {failed[0]}; free space or fix the data dir, then `curriculum run --resume`",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP during a run (flows.launch.Stopped)
         signum = getattr(err, "signum", 2)
         how = "interrupted" if signum == 2 else f"stopped by {err}"

@@ -16,6 +16,8 @@ from curriculum.learners.local_config import LearnerConfig, ModelConfig
 
 __all__ = ["LearnerConfig", "ModelConfig", "RunConfig", "load_config", "parse_config"]
 
+MAX_SKILLS = 1_000
+MAX_CONFIG_BYTES = 4_000_000  # a run config is a few kB; a file this big is something else
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
 
@@ -65,8 +67,9 @@ class MixConfig(Strict):
 
 
 class TierConfig(Strict):
-    train_items_per_skill: int = Field(600, ge=1)  # on average: the tier holds this many times the skill count
-    eval_items_per_level: int = Field(60, ge=1)
+    # on average: the tier holds this many times the skill count (bounded: a tier is held in memory)
+    train_items_per_skill: int = Field(600, ge=1, le=1_000_000)
+    eval_items_per_level: int = Field(60, ge=1, le=100_000)
     mix: MixConfig = MixConfig()
 
 
@@ -171,8 +174,8 @@ class RunConfig(Strict):
     # which controller chooses each tier (curriculum.controllers: adaptive, frontier-search, uniform, hardest,
     # ladder, combined, ...); auto: adaptive for a learner trained here, frontier-search for an evaluate-only one
     strategy: str = "auto"
-    seed: int = 0
-    tiers: int = Field(5, ge=1)
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # stored as BIGINT
+    tiers: int = Field(5, ge=1, le=100_000)
     data_dir: Path = Path("data")
     skills: list[SkillConfig] = Field(min_length=1)
     tier: TierConfig = TierConfig()
@@ -217,6 +220,14 @@ class RunConfig(Strict):
         if name != "auto" and name not in CONTROLLERS:
             raise ValueError(f"unknown strategy {name!r}; known: auto, {', '.join(CONTROLLERS)}")
         return name
+
+    @field_validator("skills", mode="before")
+    @classmethod
+    def few_enough(cls, skills: object) -> object:
+        """Counted before each entry is checked, so a huge list is refused at once."""
+        if isinstance(skills, list | tuple) and len(skills) > MAX_SKILLS:
+            raise ValueError(f"at most {MAX_SKILLS} skills, got {len(skills):,}")
+        return skills
 
     @field_validator("skills")
     @classmethod
@@ -272,7 +283,14 @@ def load_config(path: Path | str | None = None, **overrides: object) -> RunConfi
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size:,} bytes is not a run config (at most {MAX_CONFIG_BYTES:,})")
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror or err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

@@ -39,6 +39,14 @@ class CatalogueVersionError(CurriculumError):
     """The catalogue was written by a newer, incompatible version."""
 
 
+class CatalogueDamaged(CurriculumError):
+    """The catalogue file cannot be read as a DuckDB database (truncated, overwritten, corrupt)."""
+
+
+class RunLocked(CurriculumError):
+    """Another process is running (or resuming) the same run."""
+
+
 class NothingToResume(CurriculumError):
     """No unfinished run matches what --resume asked for."""
 

@@ -17,7 +17,6 @@ answer format (SFTTrainer's prompt-completion rows) and `label` (OpenRLHF's --la
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import polars as pl
@@ -132,26 +131,25 @@ def verl_schema():
 def write_export(
     items: pl.DataFrame, fmt: str, out: Path, run_id: str | None = None, template: PromptTemplate | None = None
 ) -> Path:
-    """Write atomically (temp file + rename)."""
+    """Write atomically (temp file + rename), only over a regular file."""
+    from curriculum.files import atomic_write
+
     if fmt not in FORMATS:
         raise InputFileError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    if not out.parent.exists():
-        raise InputFileError(f"cannot write {out}: directory {out.parent} does not exist")
-    tmp = out.with_name(out.name + ".tmp")
-    if fmt == "parquet":
-        items.write_parquet(tmp)
-    elif fmt == "jsonl":
-        items.write_ndjson(tmp)
-    elif fmt == "verl":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    with atomic_write(out) as tmp:
+        if fmt == "parquet":
+            items.write_parquet(tmp)
+        elif fmt == "jsonl":
+            items.write_ndjson(tmp)
+        elif fmt == "verl":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(trainer_records(items, run_id, template, trl=False), schema=verl_schema())
-        pq.write_table(table, tmp)
-    else:
-        records = chat_records(items) if fmt == "openai-chat" else trainer_records(items, run_id, template)
-        with tmp.open("w") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, out)
+            table = pa.Table.from_pylist(trainer_records(items, run_id, template, trl=False), schema=verl_schema())
+            pq.write_table(table, tmp)
+        else:
+            records = chat_records(items) if fmt == "openai-chat" else trainer_records(items, run_id, template)
+            with tmp.open("w") as fh:
+                for record in records:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return out

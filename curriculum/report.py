@@ -10,6 +10,8 @@ from curriculum.store import Store
 
 def open_store(data_dir) -> Store:
     store = Store(data_dir)
+    if store.path.exists() and not store.path.is_file():
+        raise store.damaged(OSError(f"{store.path} is a directory, not a file"))
     if not store.path.is_file():
         raise InputFileError(f"no catalogue at {store.path}; run `curriculum run --data-dir {data_dir}` first")
     return store
@@ -106,7 +108,10 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
     store = open_store(data_dir)
     run_id = resolve_run(store, run_id)
     out = Path(out_dir) if out_dir is not None else Path(data_dir) / "reports" / run_id
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputFileError(f"cannot write the report to {out}: {err.strerror or err}") from None
     decisions = store.query(
         "SELECT tier, skill, level_before, level_after, accuracy, action, reason FROM decisions"
         " WHERE run_id = ? ORDER BY skill, tier", [run_id])
@@ -127,7 +132,10 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(out / "trajectory.png", dpi=110)
+    from curriculum.files import atomic_write
+
+    with atomic_write(out / "trajectory.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
     lines = [f"# Curriculum run `{run_id}`", "", "![trajectory](trajectory.png)", "", "## Runs", "",
@@ -137,7 +145,8 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
              markdown_table(accuracy), "", "## Decisions", ""]
     lines += [f"- tier {r['tier']}: {r['reason']}" for r in decisions.sort("tier", "skill").iter_rows(named=True)]
     path = out / "report.md"
-    path.write_text("\n".join(lines) + "\n")
+    with atomic_write(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
     return path
 
 

@@ -7,16 +7,19 @@ message as `curriculum run`, before anything is written, and both end with the s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from curriculum.config import RunConfig, parse_config
-from curriculum.errors import DataDirError, NothingToResume
+from curriculum.errors import DataDirError, NothingToResume, RunLocked
 from curriculum.store import Store
 
 
@@ -66,6 +69,38 @@ def check_data_dir(data_dir: Path) -> None:
             raise DataDirError(f"data dir {data_dir} is not writable: {err.strerror or err}") from None
 
 
+@contextlib.contextmanager
+def run_lock(data_dir: Path | str, run_id: str) -> Iterator[None]:
+    """Hold a run for this process: a second process running or resuming the same run is refused at once
+    (the data would stay right, but every step would be done twice)."""
+    import fcntl
+
+    path = Path(data_dir) / "runs" / run_id / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RunLocked(f"run {run_id} is being run by {holder}; wait for it to finish or stop it first") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def check_unlocked(data_dir: Path | str, run_id: str) -> None:
+    """Refuse now (before a Prefect API starts) when another process holds the run."""
+    if (Path(data_dir) / "runs" / run_id).is_dir():
+        with run_lock(data_dir, run_id):
+            pass
+
+
 def start_run(config: RunConfig, run_id: str | None = None, learner: str | None = None) -> str:
     """Create the catalogue if needed and record the run with its full config; `learner` names who trains
     when it is not the config's learner (an external trainer: trl, verl)."""
@@ -102,7 +137,15 @@ def resumable_run(
         if rows["status"][0] == "completed":
             raise NothingToResume(f"run {run_id} already completed")
     run_id = rows["run_id"][0]
-    raw = json.loads(rows["config"][0])
+    try:
+        raw = json.loads(rows["config"][0])
+    except (TypeError, ValueError):
+        raw = None
+    if not isinstance(raw, dict):
+        raise NothingToResume(
+            f"run {run_id} cannot be resumed: its stored config is missing or not JSON (see `curriculum check`)"
+        )
+    check_unlocked(data_dir, run_id)
     raw["data_dir"] = str(data_dir)  # the catalogue may have moved since the run started
     source = f"run {run_id}"
     if execution is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -23,13 +24,16 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from curriculum.errors import CatalogueBusy, CatalogueVersionError, DataDirError
+from curriculum.errors import CatalogueBusy, CatalogueDamaged, CatalogueVersionError, CurriculumError, DataDirError
 from curriculum.lifecycle import TierStatus, accepted_sql, check_move
 
 if TYPE_CHECKING:
     from curriculum.plan import TierPlan
 
 CATALOGUE = "curriculum.duckdb"
+# what DuckDB raises for a file it cannot read (not a SQL mistake): the catalogue is damaged
+LOCKED = re.compile(r"Could not set lock|Conflicting lock", re.I)  # another process holds the file
+DAMAGE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException, duckdb.FatalException)
 STORAGE_VERSION = "v1.4.0"  # readable by the duckdb CLI users install from PyPI
 LOCK_WAIT_S = 60.0  # how long a write or read waits for another process to let go of the file
 
@@ -203,9 +207,9 @@ class Store:
                 with deferred_signals():
                     con = duckdb.connect(str(self.path), read_only=read_only, config=config)
                 break
-            except duckdb.IOException as err:
-                if "lock" not in str(err).lower():
-                    raise
+            except duckdb.Error as err:
+                if not LOCKED.search(str(err)):
+                    raise self.damaged(err) from None
                 if time.monotonic() > deadline:
                     raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
                 time.sleep(delay)
@@ -213,8 +217,22 @@ class Store:
         with deferred_signals():
             try:
                 yield con
+            except DAMAGE as err:
+                raise self.damaged(err) from None
             finally:
                 con.close()
+
+    def damaged(self, err: BaseException) -> CurriculumError:
+        """One line naming the damage, and what is still safe: the tier files beside it (a full disk is not
+        damage: it says so)."""
+        reason = " ".join(str(err).split()).removeprefix("IO Error: ")[:160]
+        if re.search(r"No space left|disk is full|Disk full", reason, re.I):
+            return DataDirError(f"cannot write {self.path}: the disk is full; free space, then `curriculum run --resume`")
+        tiers = len(list((self.data_dir / "runs").glob("*/tier-*.parquet"))) if (self.data_dir / "runs").is_dir() else 0
+        return CatalogueDamaged(
+            f"{self.path} is damaged: {reason}; the {tiers} tier file(s) under {self.data_dir / 'runs'} are intact: "
+            f"`curriculum check --data-dir {self.data_dir} --rebuild` rebuilds the catalogue's items from them"
+        )
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
         with self.connect(read_only=True) as con:
@@ -274,8 +292,17 @@ class Store:
         path = self.tier_path(run_id, tier, attempt)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".parquet.tmp")
-        items.write_parquet(tmp)
-        os.replace(tmp, path)
+        try:
+            items.write_parquet(tmp)
+            os.replace(tmp, path)
+        except Exception as err:  # a full disk, a read-only data dir: no half-written file stays behind
+            tmp.unlink(missing_ok=True)
+            from curriculum.files import io_reason
+
+            failed = io_reason(err)
+            if failed is None:
+                raise
+            raise DataDirError(f"cannot write {path}: {failed[0]}; free space, then `curriculum run --resume`") from None
         counts = items["split"].value_counts()
         n = dict(zip(counts["split"].to_list(), counts["count"].to_list()))
         rows = items.select(  # noqa: F841 (read by DuckDB's replacement scan below)

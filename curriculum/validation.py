@@ -8,6 +8,7 @@ expectations test. `great_expectations` is imported lazily: it costs seconds.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,7 @@ from curriculum.skills import REGISTRY
 from curriculum.verify import MapFn, gold_checks_sliced
 
 SUITES_DIR = Path(__file__).resolve().parent.parent / "expectations"
+SUITE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a name, never a path
 BALANCE_MIN_GROUP = 40  # answer balance is judged on (skill, level, split) groups at least this large
 BALANCE_MAX_SHARE = 0.75  # ... where no single answer may take more than this share
 LENGTH_MIN_GROUP = 20  # question lengths are judged on (skill, level) groups at least this large
@@ -55,11 +57,20 @@ class ValidationReport:
 
 
 def load_suite(name: str) -> dict[str, Any]:
+    """A checked-in suite by name (never a path): it must be valid JSON with at least one expectation, so an
+    empty or foreign file can never pass a tier."""
+    known = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.json")))
     path = SUITES_DIR / f"{name}.json"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.json")))
-        raise InputFileError(f"unknown suite {name!r}; known: {known}")
-    return json.loads(path.read_text())
+    if not SUITE_NAME.fullmatch(name) or not path.is_file():
+        raise InputFileError(f"unknown suite {name[:80]!r}; known: {known} (suites are named, from {SUITES_DIR})")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise InputFileError(f"suite {name} ({path}) is not valid JSON: {str(err)[:120]}") from None
+    expectations = raw.get("expectations") if isinstance(raw, dict) else None
+    if not isinstance(expectations, list) or not expectations:
+        raise InputFileError(f"suite {name} ({path}) has no expectations; a suite must check something")
+    return raw
 
 
 def _content_ids(skills: list[str | None], questions: list[str | None]) -> list[str | None]:

@@ -24,6 +24,7 @@ from prefect.events import emit_event
 
 from curriculum import artifacts, loop, runs, steps
 from curriculum.config import RunConfig
+from curriculum.errors import CurriculumError
 from curriculum.store import Store, run_id_at
 from flows.runners import active_runner, map_shards, runner_map, shard_runner
 from flows.secrets import load_api_keys
@@ -167,6 +168,11 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
     for note in runs.preflight(config):  # a deployment run refuses what the CLI refuses, before any write
         print(note)
     run_id = catalogue_run_id()
+    with runs.run_lock(config.data_dir, run_id):  # one process per run: a second resume is refused
+        return run_locked(config, run_id, resume)
+
+
+def run_locked(config: RunConfig, run_id: str, resume: bool) -> str:
     if resume:
         runs.reopen(config, run_id)
     else:
@@ -180,7 +186,10 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
             loop.run_tiers(config, run_id, TASKS, on_tier=report_tier)
     except BaseException as err:
         message = failure_message(err)
-        store.finish_run(run_id, "failed", message)
+        try:
+            store.finish_run(run_id, "failed", message)
+        except CurriculumError as recording:  # e.g. the disk is full: the run stays `running`, and resumes
+            get_run_logger().warning("could not record the failure (%s); the run resumes as it is", recording)
         emit("curriculum.run.failed", run_id, reason=message)
         raise
     store.finish_run(run_id, "completed")
@@ -190,8 +199,6 @@ def curriculum_run(config: RunConfig, run_id: str | None = None, resume: bool = 
     return run_id
 
 
-def summary(config: RunConfig, run_id: str) -> str:
-    """The run's summary artifact, with the report's trajectory picture in it."""
 def failure_message(err: BaseException) -> str:
     """What the catalogue records for a run that did not finish: a stop by signal says so, and how to go on."""
     import signal
@@ -205,6 +212,8 @@ def failure_message(err: BaseException) -> str:
     return str(err)[:500] or type(err).__name__
 
 
+def summary(config: RunConfig, run_id: str) -> str:
+    """The run's summary artifact, with the report's trajectory picture in it."""
     from curriculum.report import write_report
 
     title, table = runs.tables(config, run_id)

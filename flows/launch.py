@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -78,11 +79,30 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(s, handler)
 
 
+class ExpectedFailures(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback; for the project's own one-line errors (a tier
+    rejected, an endpoint gone) and the system refusing a write (a full disk) the line is the message, and the
+    traceback is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from curriculum.errors import CurriculumError
+        from curriculum.files import io_reason
+
+        err = record.exc_info[1] if record.exc_info else None
+        if err is not None and (isinstance(err, CurriculumError) or io_reason(err) is not None):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def launch(config: RunConfig, run_id: str, resume: bool = False) -> str:
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from flows.curriculum_flow import curriculum_run
 
+    quiet = ExpectedFailures()
+    handlers = [h for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs") for h in logging.getLogger(name).handlers]
+    for handler in handlers:
+        handler.addFilter(quiet)
     with stop_on_signals(), temporary_api(), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return curriculum_run(config, run_id=run_id, resume=resume)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-FaultKind = Literal["429", "500", "503", "slow", "malformed", "empty_choices", "disconnect", "null_content"]
+FaultKind = Literal["429", "500", "503", "slow", "malformed", "empty_choices", "disconnect", "null_content", "body"]
 Responder = Callable[[list[dict[str, Any]]], str | None]
 
 
@@ -38,6 +38,7 @@ class Fault:
     kind: FaultKind
     retry_after: str | None = None
     seconds: float = 0.0
+    payload: Any = None  # kind "body": this JSON, sent as the reply whatever it is
 
 
 @dataclass
@@ -371,6 +372,8 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                     return None
                 if fault.kind == "slow":
                     time.sleep(fault.seconds)
+                if fault.kind == "body":
+                    return self._send(rec, 200, fault.payload)
             messages = body["messages"]
             content = owner.responder(messages) if owner.responder is not None else None
             if content is None:

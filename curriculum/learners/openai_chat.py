@@ -8,6 +8,7 @@ or `fine_tune` (curriculum.learners.remote_training).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
-from curriculum.chat import ChatClient, ChatSession, EndpointConfig, gather_all
+from curriculum.chat import ChatClient, ChatSession, EndpointConfig, gather_all, waiting_notice
 from curriculum.extraction import extract_answer
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,19 @@ class OpenAILearner:
             )
 
         async def batch(session: ChatSession) -> list[AnswerRecord]:
-            return await gather_all(one(session, q) for q in questions)
+            done = [0]
+
+            async def counted(question: str) -> AnswerRecord:
+                record = await one(session, question)
+                done[0] += 1
+                return record
+
+            where = f"{self.config.model} at {self.config.base_url}"
+            notice = asyncio.ensure_future(waiting_notice(where, lambda: len(questions) - done[0], len(questions)))
+            try:
+                return await gather_all(counted(q) for q in questions)
+            finally:
+                notice.cancel()
 
         started = time.perf_counter()
         records = self.client.run(batch)

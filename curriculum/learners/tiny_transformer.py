@@ -162,18 +162,23 @@ class LocalLearner:
         """Checkpoint weights, optimizer, model args and step; written to a temp file, then renamed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        torch.save(
-            {
-                "model": self.model.state_dict(),
-                "optimizer": self.opt.state_dict(),
-                "model_args": asdict(self.model_cfg),
-                "steps_done": self.steps_done,
-                "trained": self.trained,
-                "config": self.config.model_dump(mode="json"),
-            },
-            tmp,
-        )
-        tmp.replace(self.path)
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "model_args": asdict(self.model_cfg),
+            "steps_done": self.steps_done,
+            "trained": self.trained,
+            "config": self.config.model_dump(mode="json"),
+        }
+        try:
+            torch.save(state, tmp)
+            tmp.replace(self.path)
+        except (OSError, RuntimeError) as err:  # torch reports a full disk as a RuntimeError
+            tmp.unlink(missing_ok=True)
+            from curriculum.errors import DataDirError
+
+            reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:120]
+            raise DataDirError(f"cannot write {self.path}: {reason}; free space, then `curriculum run --resume`") from None
 
     def train(
         self,
