@@ -8,7 +8,17 @@ import pytest
 from curriculum.config import LearnerConfig
 from curriculum.generate import generate_items
 from curriculum.learners import make_learner
-from curriculum.learners.tiny_transformer import EOS, decode, encode, make_batch, prompt_of
+from curriculum.learners.tiny_transformer import (
+    EOS,
+    SPACE,
+    VOCAB_SIZE,
+    TinyGPTConfig,
+    decode,
+    encode,
+    encode_words,
+    make_batch,
+    prompt_of,
+)
 
 
 def learner_config(**kw) -> LearnerConfig:
@@ -52,6 +62,43 @@ def test_learns_a_small_training_set(tmp_path):
     assert stats["final_loss"] < 0.2
     got = learner.answer(items["question"].to_list())
     assert sum(g == a for g, a in zip(got, items["answer"].to_list())) >= 10
+
+
+def test_words_are_one_token_and_spaces_beside_them_carry_nothing():
+    ids = encode_words("Is 12 34 larger than 1234?", buckets=64)
+    words = [i for i in ids if i >= VOCAB_SIZE]
+    assert len(words) == 3 and all(VOCAB_SIZE <= i < VOCAB_SIZE + 64 for i in words)
+    assert decode([i for i in ids if i < VOCAB_SIZE]) == "12 341234?"  # "12 34" keeps its space, the words none
+    assert encode_words("all wugs", 64)[1] == encode_words("no wugs", 64)[1]  # one word, one token, anywhere
+    assert encode_words("A ∪ B", 64)[1] >= VOCAB_SIZE  # a char outside printable ASCII is read, not lost as "?"
+    cfg = TinyGPTConfig(block_size=32, word_buckets=64, answer_room=8)
+    long = cfg.prompt("word " * 100 + "=")
+    assert len(long) == 32 - 8 and long[-2:] == [*encode("="), SPACE]  # the end of a long prompt is kept
+
+
+@pytest.mark.parametrize("word_buckets", [0, 4096])
+def test_items_longer_than_the_block_are_answered_as_they_were_learnt(tmp_path, word_buckets):
+    """A prompt too long for the block loses its start in training and in answering alike."""
+    items = generate_items("boolean_eval", 1, 100, seed=0).filter(pl.col("split") == "train").head(12)
+    items = items.with_columns(("Not binds tightest: " + pl.col("question")).alias("question"))
+    config = learner_config(steps_per_tier=250, learning_rate=1e-2)
+    config = config.model_copy(update={"model": config.model.model_copy(update={"word_buckets": word_buckets})})
+    learner = make_learner(config, tmp_path, seed=0)
+    stats = learner.train(items)
+    assert stats["final_loss"] < 0.2
+    got = learner.answer(items["question"].to_list())
+    assert sum(g == a for g, a in zip(got, items["answer"].to_list())) >= 11
+
+
+def test_a_char_level_checkpoint_still_loads(tmp_path):
+    items = generate_items("addition", 1, 100, seed=0)
+    chars = learner_config()
+    chars = chars.model_copy(update={"model": chars.model.model_copy(update={"word_buckets": 0})})
+    first = make_learner(chars, tmp_path, seed=0)
+    first.train(items)
+    again = make_learner(learner_config(), tmp_path, seed=0)  # a config that reads words, on a char checkpoint
+    assert again.model_cfg.word_buckets == 0 and again.steps_done == 30
+    assert again.answer(["1 + 2 ="]) == first.answer(["1 + 2 ="])
 
 
 def test_checkpoint_resumes_where_training_stopped(tmp_path):

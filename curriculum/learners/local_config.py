@@ -14,12 +14,17 @@ class ModelConfig(BaseModel):
     n_layer: int = Field(2, ge=1)
     n_head: int = Field(4, ge=1)
     n_embd: int = Field(128, ge=8)
-    block_size: int = Field(64, ge=16)
+    block_size: int = Field(64, ge=16)  # tokens the model sees at once: prompt plus answer
+    # prompts read as words: each run of letters is one of this many hashed tokens (0: read char by char)
+    word_buckets: int = Field(4096, ge=0)
+    answer_room: int | None = Field(None, ge=1)  # positions kept for the answer; None: min(32, block_size // 2)
 
     @model_validator(mode="after")
     def heads_divide(self) -> ModelConfig:
         if self.n_embd % self.n_head:
             raise ValueError("n_embd must be a multiple of n_head")
+        if self.answer_room is not None and self.answer_room >= self.block_size:
+            raise ValueError("answer_room must be below block_size")
         return self
 
 

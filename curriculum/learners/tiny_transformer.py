@@ -1,12 +1,20 @@
-"""A small char-level decoder-only transformer (nanoGPT-shaped) that learns question -> answer.
+"""A small decoder-only transformer (nanoGPT-shaped) that learns question -> answer.
 
-Items are encoded as `question + " " + answer + "\\n"`; the loss covers only the answer and its end mark.
+An item is read as its question's tokens, a space, then the answer char by char and an end mark; the loss
+covers only the answer and its end mark. Prompts are read as words by default (each run of letters is one
+hashed token, every other char one token; spaces beside a word carry nothing and are dropped), so a logic
+question of 200 chars is about 50 tokens; `word_buckets: 0` reads them char by char. Answers are always spelt in
+chars. The last `answer_room` positions of the block are kept for the answer, in training and in answering alike:
+a longer prompt loses its start, the same way in both, so what the model answers from is what it learnt from.
 Evaluation is greedy decoding with exact match, batched by prompt length.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,6 +36,8 @@ STOI = {ch: i + 2 for i, ch in enumerate(_CHARS)}
 ITOS = {i: ch for ch, i in STOI.items()} | {EOS: "\n"}
 VOCAB_SIZE = len(_CHARS) + 2
 UNKNOWN = STOI["?"]
+SPACE = STOI[" "]
+_PIECES = re.compile(r"[A-Za-z]+|\s|.", re.S)  # words, whitespace, any other single char
 
 
 def encode(text: str) -> list[int]:
@@ -38,13 +48,50 @@ def decode(ids: list[int]) -> str:
     return "".join(ITOS.get(i, "?") for i in ids)
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def word_id(word: str, buckets: int) -> int:
+    """The token of a word (or of a char outside printable ASCII): one of `buckets` ids after the chars, by a
+    stable hash (the same in every process and on every machine)."""
+    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    return VOCAB_SIZE + int.from_bytes(digest, "little") % buckets
+
+
+def encode_words(text: str, buckets: int) -> list[int]:
+    """`text` as word tokens: each run of ASCII letters one hashed token, digits and signs one char each; a space
+    next to a word is dropped (the word's token already ends there), other spaces kept ("12 34" is not "1234")."""
+    pieces = _PIECES.findall(text)
+    out = []
+    for i, piece in enumerate(pieces):
+        if piece.isspace():
+            beside_word = (i > 0 and pieces[i - 1].isalpha()) or (i + 1 < len(pieces) and pieces[i + 1].isalpha())
+            if not beside_word:
+                out.append(SPACE)
+        elif piece in STOI and not piece.isalpha():
+            out.append(STOI[piece])
+        else:
+            out.append(word_id(piece, buckets))
+    return out
+
+
 @dataclass(frozen=True)
 class TinyGPTConfig:
-    vocab_size: int = VOCAB_SIZE
+    vocab_size: int = VOCAB_SIZE  # the chars it writes
     block_size: int = 64
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 128
+    word_buckets: int = 0  # hashed word tokens it reads besides the chars; 0: prompts are read char by char
+    answer_room: int = 0  # last positions of the block kept for the answer; 0: min(32, block_size // 2)
+
+    def __post_init__(self) -> None:
+        if not self.answer_room:
+            object.__setattr__(self, "answer_room", min(32, self.block_size // 2))
+        assert 1 <= self.answer_room < self.block_size
+
+    def prompt(self, question: str) -> list[int]:
+        """The tokens the model reads for a question: its last block_size - answer_room tokens, then a space."""
+        ids = encode_words(question, self.word_buckets) if self.word_buckets else encode(question)
+        return ids[-(self.block_size - self.answer_room - 1) :] + [SPACE]
 
 
 class SelfAttention(nn.Module):
@@ -79,7 +126,7 @@ class TinyGPT(nn.Module):
     def __init__(self, cfg: TinyGPTConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.tok = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.tok = nn.Embedding(cfg.vocab_size + cfg.word_buckets, cfg.n_embd)
         self.pos = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.ln_f = nn.LayerNorm(cfg.n_embd)
@@ -90,7 +137,7 @@ class TinyGPT(nn.Module):
         x = self.tok(idx) + self.pos(torch.arange(T, device=idx.device))
         for block in self.blocks:
             x = block(x)
-        logits = self.head(self.ln_f(x))  # (B, T, vocab)
+        logits = self.head(self.ln_f(x))  # (B, T, vocab): chars only, the model never writes a word token
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
@@ -128,7 +175,13 @@ def make_batch(prompts: list[list[int]], answers: list[list[int]], block: int) -
 
 
 def prompt_of(question: str) -> list[int]:
+    """A question read char by char, then the space before its answer (no block limit)."""
     return encode(question + " ")
+
+
+def model_args(model: Any) -> TinyGPTConfig:
+    """The network a learner config's `model:` section describes."""
+    return TinyGPTConfig(**(model.model_dump() | {"answer_room": model.answer_room or 0}))
 
 
 class LocalLearner:
@@ -142,17 +195,23 @@ class LocalLearner:
             torch.set_num_threads(config.threads)
         want = config.device
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if want == "auto" else want
-        self.model_cfg = TinyGPTConfig(**config.model.model_dump())
-        torch.manual_seed(seed)
-        self.model = TinyGPT(self.model_cfg).to(self.device)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate, weight_decay=0.01)
         self.steps_done = 0
         self.trained: dict[str, dict[str, Any]] = {}  # tag -> stats of each training call already done
+        self._build(model_args(config.model))
         if self.path.exists():
             self._load()
 
+    def _build(self, model_cfg: TinyGPTConfig) -> None:
+        self.model_cfg = model_cfg
+        torch.manual_seed(self.seed)
+        self.model = TinyGPT(model_cfg).to(self.device)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=self.config.learning_rate, weight_decay=0.01)
+
     def _load(self) -> None:
         ckpt = torch.load(self.path, map_location=self.device, weights_only=False)
+        saved = TinyGPTConfig(**ckpt["model_args"])  # a checkpoint from before word tokens reads chars
+        if saved != self.model_cfg:
+            self._build(saved)
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ckpt["optimizer"])
         self.steps_done = ckpt["steps_done"]
@@ -195,7 +254,10 @@ class LocalLearner:
         old = replay.filter(pl.col("split") == "train") if replay is not None else None
         if fresh.height == 0:
             raise ValueError("no train items in this tier")
-        encode_all = lambda f: ([prompt_of(q) for q in f["question"]], [encode(a) for a in f["answer"]])  # noqa: E731
+        room = self.model_cfg.answer_room  # an answer longer than the room is cut there: it is never answered right
+        encode_all = lambda f: (  # noqa: E731
+            [self.model_cfg.prompt(q) for q in f["question"]], [encode(a)[:room] for a in f["answer"]]
+        )
         fp, fa = encode_all(fresh)
         op, oa = encode_all(old) if old is not None and old.height else ([], [])
         rng = np.random.default_rng(batch_seed(self.seed, self.steps_done))
@@ -245,12 +307,14 @@ class LocalLearner:
 
     @torch.no_grad()
     def answer(self, questions: list[str], max_new: int = 32) -> list[str]:
-        """Greedy decoding until EOS, batched by prompt length (no padding inside a batch)."""
+        """Greedy decoding until EOS (at most the answer room), batched by prompt length (no padding inside a
+        batch); prompts are cut as in training, so the whole answer fits in the block beside them."""
         self.model.eval()
         block = self.model_cfg.block_size
+        max_new = min(max_new, self.model_cfg.answer_room) + 1  # the answer's chars, then the end mark
         out: list[str] = [""] * len(questions)
         groups: dict[int, list[int]] = {}
-        prompts = [prompt_of(q)[-(block - 1) :] for q in questions]
+        prompts = [self.model_cfg.prompt(q) for q in questions]
         for i, p in enumerate(prompts):
             groups.setdefault(len(p), []).append(i)
         for length, members in groups.items():
