@@ -87,3 +87,40 @@ def test_a_fixed_schedule_runs_through_the_same_loop(tmp_path):
     assert levels.rows() == [("addition", 1), ("addition", 2), ("addition", 3), ("boolean_eval", 1), ("boolean_eval", 2)]
     reasons = store.query("SELECT reason FROM decisions")["reason"]
     assert reasons.str.contains("uniform schedule").all()
+
+
+def probes_at(accuracy: dict[int, float], skill: str = "addition", n: int = 20) -> pl.DataFrame:
+    rows = [{"skill": skill, "level": lv, "correct": i < round(a * n)} for lv, a in accuracy.items() for i in range(n)]
+    return pl.DataFrame(rows, schema={"skill": pl.String, "level": pl.Int32, "correct": pl.Boolean})
+
+
+def train_levels(controller, config, state, skill: str = "addition") -> dict[int, int]:
+    return {e.level: e.count for e in controller.plan(config, state, 2) if e.skill == skill and e.split == "train"}
+
+
+def test_learnability_weights_levels_by_p_times_one_minus_p(tmp_path):
+    config = config_for(tmp_path, "learnability")
+    controller = get_controller("learnability")
+    state = controller.state(config, pl.DataFrame(schema=DECISION_SCHEMA))
+    assert set(train_levels(controller, config, state)) == {1, 2, 3}  # never probed: every level counts as p = 0.5
+    probes = sorted(e.level for e in controller.plan(config, state, 1) if e.skill == "addition" and e.split == "eval")
+    assert probes == [1, 2, 3]  # it probes every level, every tier
+    state, decisions = controller.decide(config, state, probes_at({1: 1.0, 2: 0.5, 3: 0.0}), 1)
+    assert train_levels(controller, config, state) == {2: config.tier.train_items_per_skill}  # p(1-p) = 0, .25, 0
+    assert decisions.filter(pl.col("skill") == "addition")["level_after"].item() == 2
+    # the recent accuracy is an exponential average: a level at 0.5 then 1.0 sits at 0.75, still worth training
+    state, _ = controller.decide(config, state, probes_at({1: 1.0, 2: 1.0, 3: 0.0}), 2)
+    assert state["addition"][2] == pytest.approx(0.75) and set(train_levels(controller, config, state)) == {2}
+
+
+def test_filtering_trains_only_inside_the_band(tmp_path):
+    config = config_for(tmp_path, "filtering")
+    controller = get_controller("filtering")
+    state = controller.state(config, pl.DataFrame(schema=DECISION_SCHEMA))
+    state, _ = controller.decide(config, state, probes_at({1: 1.0, 2: 0.5, 3: 0.05}), 1)
+    assert set(train_levels(controller, config, state)) == {2}
+    state, _ = controller.decide(config, state, probes_at({1: 1.0, 2: 1.0, 3: 0.0}), 2)  # L2 at 0.75: still in
+    assert set(train_levels(controller, config, state)) == {2}
+    mastered = {"addition": {1: 1.0, 2: 0.95, 3: 0.0}, "boolean_eval": {1: 1.0, 2: 1.0}}
+    assert set(train_levels(controller, config, mastered)) == {3}  # nothing in the band: what is left to learn
+    assert set(train_levels(controller, config, mastered, "boolean_eval")) == {1, 2}  # all mastered: all of them

@@ -172,3 +172,77 @@ def ladder_level(config: Any, target: int, tier: int) -> int:
     if every is None:
         return min(target, 1 + (tier - 1) * target // config.tiers)
     return min(target, 1 + (tier - 1) // every)
+
+
+class LevelSampler(Controller):
+    """A sampler over levels 1..target of each skill, reading its probes: every tier probes every level, keeps
+    each level's recent held-out accuracy (an exponential average of its probes, `SMOOTHING` on the latest) and
+    shares a skill's training items over the levels by `weights`. The published baselines (learnability
+    sampling, online difficulty filtering) have this shape. Every skill needs a `target_level`.
+    """
+
+    SMOOTHING: ClassVar[float] = 0.5
+
+    def weights(self, recent: dict[int, float | None]) -> tuple[dict[int, float], str]:
+        """Training weight per level from its recent accuracy (None: never probed), and a few words on why."""
+        raise NotImplementedError
+
+    check = Schedule.check
+
+    def focus(self, recent: dict[int, float | None]) -> int:
+        """The level with the largest training weight (the lowest of equals): the sampler's level of a skill."""
+        weights, _ = self.weights(recent)
+        return max(sorted(weights), key=lambda lv: weights[lv]) if weights else 1
+
+    def state(self, config: Any, latest: pl.DataFrame) -> dict[str, dict[int, float | None]]:
+        state: dict[str, dict[int, float | None]] = {
+            s.name: {lv: None for lv in range(1, s.target_level + 1)} for s in config.skills
+        }
+        for row in latest.iter_rows(named=True):
+            if row["skill"] in state:
+                for lv, acc in json.loads(row["evidence"]).get("recent", {}).items():
+                    if int(lv) in state[row["skill"]]:
+                        state[row["skill"]][int(lv)] = acc
+        return state
+
+    def plan(self, config: Any, state: Mapping[str, Any], tier: int) -> tuple[PlanEntry, ...]:
+        entries: list[PlanEntry] = []
+        for skill, recent in state.items():
+            weights, _ = self.weights(recent)
+            for level, count in sorted(apportion(config.tier.train_items_per_skill, weights).items()):
+                if count > 0:
+                    entries.append(PlanEntry(skill, level, "train", count, "uniform"))
+            entries += [PlanEntry(skill, lv, "eval", config.tier.eval_items_per_level, "probe") for lv in recent]
+        return tuple(entries)
+
+    def decide(
+        self, config: Any, state: Mapping[str, Any], scored: pl.DataFrame, tier: int
+    ) -> tuple[dict[str, Any], pl.DataFrame]:
+        probes, rows, after = probes_by_skill(scored), [], {}
+        for skill, recent in state.items():
+            seen = probes.get(skill, {})
+            new = {
+                lv: (seen[lv][0] if old is None else self.SMOOTHING * seen[lv][0] + (1 - self.SMOOTHING) * old)
+                if lv in seen else old
+                for lv, old in recent.items()
+            }
+            after[skill] = new
+            weights, why = self.weights(new)
+            share = apportion(100, weights)
+            evidence = {
+                "accuracy_by_level": {str(lv): p[0] for lv, p in seen.items()},
+                "n_by_level": {str(lv): p[1] for lv, p in seen.items()},
+                "recent": {str(lv): a for lv, a in new.items()},
+                "weights": {str(lv): w for lv, w in weights.items()},
+                "target_level": len(recent),
+            }
+            before, focus = self.focus(recent), self.focus(new)
+            where = ", ".join(f"L{lv} {c}%" for lv, c in sorted(share.items()) if c > 0)
+            rows.append({
+                "skill": skill, "level_before": before, "level_after": focus,
+                "action": "promote" if focus > before else "demote" if focus < before else "hold", "rule": self.name,
+                "accuracy": seen.get(before, (None, 0))[0], "n_eval": seen.get(before, (None, 0))[1],
+                "evidence": json.dumps(evidence),
+                "reason": f"{skill}: held-out accuracy {shown(seen)}; {why}; the next tier trains {where}.",
+            })
+        return after, pl.DataFrame(rows, schema=DECISION_SCHEMA)
