@@ -123,6 +123,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_addition,
         version=2,
+        small_levels=((1, 100),),
         difficulty="carries: columns of the written sum that carry",
     )
 )
@@ -188,6 +189,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_subtraction,
         version=2,
+        small_levels=((1, 100),),
         difficulty="borrows: columns of the written subtraction that borrow",
     )
 )

@@ -61,6 +61,8 @@ class Skill:
     version: int = 1
     difficulty: str = ""  # what params["difficulty"] counts per item; "" where a skill records none
     consistent: Checker | None = None  # the question describes a possible world (replayed from its text)
+    # levels that hold too few distinct items for a full held-out probe, with how many they hold: ((1, 96),)
+    small_levels: tuple[tuple[int, int], ...] = ()
     max_level: int | None = None  # the highest level it serves: answers stay exact and generation stays fast
 
     @property

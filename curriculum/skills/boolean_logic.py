@@ -129,6 +129,7 @@ register(
         verify=verify_bool,
         solve=solve_boolean,
         version=2,
+        small_levels=((1, 96),),
         difficulty="operators to apply: binary ones plus each not",
     )
 )

@@ -61,6 +61,7 @@ register(
         verify=verify_comparison,
         solve=solve_comparison,
         version=2,
+        small_levels=((1, 90),),
         difficulty="digits read before the two numbers differ",
     )
 )

@@ -324,6 +324,7 @@ register(
         verify=verify_int,
         solve=solve_sat_count,
         version=2,
+        small_levels=((1, 96),),
         difficulty="connectives to evaluate per assignment: binary ones plus each not",
     )
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from curriculum.generate import generate_chunk
 from curriculum.skills import REGISTRY
 from tests.skills.contract import (
     assert_balanced,
@@ -52,6 +53,11 @@ DETERMINISM_LEVELS = (3, 4, 5)
 DETERMINISM_SEED_PAIRS = ((5, 6), (7, 8))
 BALANCE_LEVELS = (1, 3)  # level 1 too: its answer space is the smallest, where one answer could dominate
 SAMPLE_SEEDS = (0, 3, 9, 11)  # every seed the family files sampled with, so no family's batch is dropped
+
+# Distinct items a level must hold for a full held-out probe: 60 probe items (the default eval_items_per_level)
+# at 20 % held out. A level with fewer says so in its skill's `small_levels`, with the count it holds.
+MIN_DISTINCT = 300
+PROBED_LEVELS = (1, 2, 3)
 
 
 @pytest.mark.parametrize("name", SKILLS)
@@ -127,3 +133,22 @@ def test_difficulty_recorded_and_rising(name):
 @pytest.mark.parametrize("name", sorted(n for n in SKILLS if REGISTRY[n].consistent is not None))
 def test_generated_worlds_are_possible(name):
     assert_consistent(name)
+
+
+def distinct_items(name: str, level: int) -> int:
+    """Distinct items among a few chunks of candidates; a level that shows fewer than MIN_DISTINCT is counted out
+    in full (8 x 4000 candidates: every item of a level of ~100 shows up)."""
+    seen = lambda chunks, n: {i for c in range(chunks) for i in generate_chunk(name, level, n, 0, c)["item_id"]}  # noqa: E731
+    have = len(seen(4, 2 * MIN_DISTINCT))
+    return have if have >= MIN_DISTINCT else len(seen(8, 4000))
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_low_levels_hold_a_held_out_probe_or_say_how_small_they_are(name):
+    small = dict(REGISTRY[name].small_levels)
+    for level in PROBED_LEVELS:
+        have = distinct_items(name, level)
+        if level in small:
+            assert have == small[level] < MIN_DISTINCT, f"{name} level {level}: {have} distinct items"
+        else:
+            assert have >= MIN_DISTINCT, f"{name} level {level}: only {have} distinct items; declare small_levels"
