@@ -36,6 +36,9 @@ LOCKED = re.compile(r"Could not set lock|Conflicting lock", re.I)  # another pro
 DAMAGE = (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException, duckdb.FatalException)
 STORAGE_VERSION = "v1.4.0"  # readable by the duckdb CLI users install from PyPI
 LOCK_WAIT_S = 60.0  # how long a write or read waits for another process to let go of the file
+# DuckDB refuses a read-only and a read-write connection to one file at once within a process ("different
+# configuration"), so the threads of a process (a reader beside the writer) take turns at the catalogue
+_IN_PROCESS = threading.RLock()
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -202,25 +205,26 @@ class Store:
         """
         config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
         deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.02
-        while True:
-            try:
-                with deferred_signals():
-                    con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-                break
-            except duckdb.Error as err:
-                if not LOCKED.search(str(err)):
+        with _IN_PROCESS:
+            while True:
+                try:
+                    with deferred_signals():
+                        con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                    break
+                except duckdb.Error as err:
+                    if not LOCKED.search(str(err)):
+                        raise self.damaged(err) from None
+                    if time.monotonic() > deadline:
+                        raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+            with deferred_signals():
+                try:
+                    yield con
+                except DAMAGE as err:
                     raise self.damaged(err) from None
-                if time.monotonic() > deadline:
-                    raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        with deferred_signals():
-            try:
-                yield con
-            except DAMAGE as err:
-                raise self.damaged(err) from None
-            finally:
-                con.close()
+                finally:
+                    con.close()
 
     def damaged(self, err: BaseException) -> CurriculumError:
         """One line naming the damage, and what is still safe: the tier files beside it (a full disk is not

@@ -85,7 +85,8 @@ def test_signals_stop_a_run_cleanly_and_it_resumes(tmp_path):
                 assert status["status"] == "running"
             else:
                 stopped = "interrupted (Ctrl-C)" if sig == "SIGINT" else f"stopped by {sig}"
-                assert status["status"] == "failed" and status["message"] == f"{stopped}; carry on with curriculum run --resume"
+                assert (status["status"], status["message"]) == ("failed", f"{stopped}; carry on with curriculum run --resume"), (
+                    name, log[-2000:])
                 assert f"curriculum: {'interrupted' if sig == 'SIGINT' else 'stopped by ' + sig}" in log
     finally:
         for _, _, _, proc, *_ in runs.values():

@@ -127,6 +127,37 @@ def test_a_second_process_waits_for_the_lock(tmp_path):
     assert store.query("SELECT count(*) n FROM runs")["n"].item() == 1
 
 
+def test_threads_of_one_process_read_and_write_at_once(tmp_path):
+    """DuckDB refuses a read-only and a read-write connection to one file at the same time in one process: a
+    reader thread (a progress report, a probe) and a writer (the run recording a stop) take turns instead."""
+    import threading
+
+    store = Store(tmp_path).init()
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {})
+    stop, errors = threading.Event(), []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                store.query("SELECT count(*) FROM runs")
+            except Exception as err:  # noqa: BLE001 - any failure here is the bug
+                errors.append(err)
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for t in readers:
+        t.start()
+    try:
+        for i in range(60):
+            store.finish_run("r1", "failed", f"stop {i}")
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert errors == []
+    assert store.query("SELECT message FROM runs")["message"].item() == "stop 59"
+
+
 def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
     from curriculum import store as store_module
     from curriculum.errors import CatalogueBusy
