@@ -239,6 +239,7 @@ register(
         verify=verify_linear_equation,
         solve=solve_linear_equation,
         version=2,
+        max_level=15000,  # CPU: 20 items + gold check ~1 s
         difficulty="terms to collect once brackets are expanded",
     )
 )
@@ -444,6 +445,7 @@ register(
         verify=verify_linear_system,
         solve=solve_linear_system,
         version=2,
+        max_level=2**31 - 1,  # the catalogue's INTEGER level; knobs stop growing far below (0.5 s there)
         difficulty="digits of the coefficient determinant (the size elimination reaches)",
     )
 )
@@ -688,6 +690,7 @@ register(
         verify=verify_polynomial,
         solve=solve_polynomial,
         version=2,
+        max_level=830,  # CPU: 20 items + gold check ~1 s
         difficulty="degree of the polynomial",
     )
 )

@@ -123,6 +123,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_addition,
         version=2,
+        max_level=790,  # CPU: 20 items + gold check ~1 s (the carry count walks every digit of every term)
         small_levels=((1, 100),),
         difficulty="carries: columns of the written sum that carry",
     )
@@ -189,6 +190,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_subtraction,
         version=2,
+        max_level=860,  # CPU: 20 items + gold check ~1 s (the borrow count walks every digit of every term)
         small_levels=((1, 100),),
         difficulty="borrows: columns of the written subtraction that borrow",
     )
@@ -248,6 +250,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_multiplication,
         version=2,
+        max_level=2866,  # exact: a product has up to 2867 + 1433 = 4300 digits, Python's int-string limit
         difficulty="digit products: nonzero digits of one factor times those of the other",
     )
 )
@@ -434,6 +437,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_expression,
         version=2,
+        max_level=2359,  # exact: brackets 786 deep recurse within the default limit of 1000 frames, 200 spare
         difficulty="steps: operators, plus one per multiplication and per bracket pair",
     )
 )
@@ -507,6 +511,7 @@ register(
         verify=verify_division,
         solve=solve_division,
         version=2,
+        max_level=4299,  # exact: the dividend has 4300 digits, Python's int-string limit
         difficulty="long-division work: quotient digits times divisor digits",
     )
 )

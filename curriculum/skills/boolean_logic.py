@@ -129,6 +129,7 @@ register(
         verify=verify_bool,
         solve=solve_boolean,
         version=2,
+        max_level=9400,  # CPU: 20 items + gold check ~1 s
         small_levels=((1, 96),),
         difficulty="operators to apply: binary ones plus each not",
     )

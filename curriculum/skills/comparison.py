@@ -61,6 +61,7 @@ register(
         verify=verify_comparison,
         solve=solve_comparison,
         version=2,
+        max_level=4300,  # exact: the numbers have 4300 digits, Python's int-string limit
         small_levels=((1, 90),),
         difficulty="digits read before the two numbers differ",
     )

@@ -144,6 +144,7 @@ register(
         verify=verify_simplify,
         solve=solve_simplify,
         version=2,
+        max_level=2**31 - 1,  # the catalogue's INTEGER level; parts stop growing far below
         difficulty="digits of the fraction shown",
     )
 )
@@ -265,6 +266,7 @@ register(
         verify=verify_add,
         solve=solve_add,
         version=2,
+        max_level=3500,  # CPU: 20 items + gold check ~1 s
         difficulty="digits of the least common denominator",
     )
 )
@@ -411,6 +413,7 @@ register(
         verify=verify_compare,
         solve=solve_compare,
         version=2,
+        max_level=2**31 - 1,  # the catalogue's INTEGER level; parts stop growing far below
         difficulty="digits of the larger cross product",
     )
 )

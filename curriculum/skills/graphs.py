@@ -154,6 +154,7 @@ register(
         verify=verify_bool,
         solve=solve_reachability,
         version=2,
+        max_level=6300,  # CPU: 20 items + gold check ~1 s
         difficulty="nodes reachable from the start (what a search visits)",
     )
 )
@@ -277,6 +278,7 @@ register(
         verify=verify_int,
         solve=solve_shortest_path,
         version=2,
+        max_level=2000,  # CPU: 20 items + gold check ~1 s
         difficulty="nodes no farther than the target (what Dijkstra settles)",
     )
 )

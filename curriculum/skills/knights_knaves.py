@@ -353,6 +353,7 @@ register(
         verify=verify_knights_knaves,
         solve=solve_knights_knaves,
         version=2,
+        max_level=1300,  # CPU: 20 items + gold check ~1 s
         difficulty="statements to weigh",
     )
 )

@@ -109,6 +109,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_modular,
         version=2,
+        max_level=1700,  # CPU: 20 items + gold check ~1 s
         difficulty="work: digits of the modulus, plus one squaring per bit of an exponent",
     )
 )
@@ -219,6 +220,7 @@ register(
         verify=verify_int_or_gold,
         solve=solve_gcd_lcm,
         version=2,
+        max_level=156,  # exact: an lcm has up to 78 + 53 * 79 = 4265 digits, under Python's int-string limit
         difficulty="division steps of Euclid's algorithm over all the numbers",
     )
 )
@@ -471,6 +473,7 @@ register(
         verify=verify_yes_no,
         solve=solve_primality,
         version=2,
+        max_level=210,  # CPU: 20 items + gold check ~1 s
         difficulty="digits of the number",
     )
 )

@@ -131,6 +131,7 @@ register(
         verify=verify_text,
         solve=solve_ordering,
         version=2,
+        max_level=2_000_000,  # CPU: 20 items + gold check ~1 s (redundant comparisons, one more a level)
         difficulty="comparisons to combine",
     )
 )

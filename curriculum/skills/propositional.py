@@ -256,6 +256,7 @@ register(
         verify=verify_bool,
         solve=solve_entailment,
         version=2,
+        max_level=970,  # CPU: 20 items + gold check ~1 s
         difficulty="binary connectives in the premises and the conclusion",
     )
 )
@@ -324,6 +325,7 @@ register(
         verify=verify_int,
         solve=solve_sat_count,
         version=2,
+        max_level=7300,  # CPU: 20 items + gold check ~1 s
         small_levels=((1, 96),),
         difficulty="connectives to evaluate per assignment: binary ones plus each not",
     )

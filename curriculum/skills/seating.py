@@ -305,6 +305,7 @@ register(
         verify=verify_seating,
         solve=solve_seating,
         version=2,
+        max_level=31,  # CPU: 20 items + gold check ~1 s; level 32 seats a 7th person and takes ~1.1 s
         difficulty="clues to combine (a minimal set: every clue is needed)",
     )
 )

@@ -363,6 +363,7 @@ register(
         verify=verify_sequence,
         solve=solve_sequence,
         version=2,
+        max_level=160,  # CPU: 20 items + gold check ~1 s (the median of 3 batches; one batch varies a lot)
         difficulty="unknowns the rule hides (2 for arithmetic or geometric, d + 1 for degree d, 2k for order k)",
     )
 )

@@ -289,6 +289,7 @@ register(
         verify=verify_sets,
         solve=solve_sets,
         version=2,
+        max_level=8000,  # CPU: 20 items + gold check ~1 s
         difficulty="set operators in the expression (or both sides of a relation)",
     )
 )

@@ -221,6 +221,7 @@ register(
         verify=verify_bool,
         solve=solve_syllogism,
         version=2,
+        max_level=4000,  # CPU: 20 items + gold check ~1 s
         difficulty="premises to read (the chain and the distractors)",
     )
 )

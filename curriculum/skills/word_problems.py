@@ -410,6 +410,7 @@ register(
         verify=verify_word_problem,
         solve=solve_word_problem,
         version=2,
+        max_level=860,  # CPU: 20 items + gold check ~1 s
         difficulty="story sentences to weigh (steps, distractors, the sharing)",
         consistent=consistent_word_problem,
     )

@@ -11,10 +11,20 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 
 import numpy as np
+import pytest
 
+from curriculum.errors import LevelOutOfRange
+from curriculum.generate import generate_items
 from curriculum.skills import REGISTRY, Batch
+from curriculum.verify import gold_checks
 
 SOLVED_LEVELS = (*range(1, 9), 12, 50)  # the everyday levels, then two far above them
+
+
+def served(name: str, levels: Iterable[int]) -> list[int]:
+    """`levels`, each capped at the skill's top (max_level), in order and without repeats."""
+    top = REGISTRY[name].max_level
+    return list(dict.fromkeys(level if top is None else min(level, top) for level in levels))
 
 
 def batch(name: str, level: int, n: int, seed: int = 0) -> Batch:
@@ -43,9 +53,10 @@ def assert_single_item_verifies(name: str, level: int, seed: int) -> None:
 
 
 def assert_high_levels_generate(name: str, levels: Iterable[int] = (12, 50), n: int = 5) -> None:
-    """Levels have no top: far above the everyday ones a batch still comes out whole and its gold verifies."""
+    """Far above the everyday ones (never past the skill's top) a batch still comes out whole and its gold
+    verifies."""
     skill = REGISTRY[name]
-    for level in levels:
+    for level in served(name, levels):
         b = batch(name, level, n)
         assert len(b.questions) == n and all(b.answers)
         assert all(skill.verify({"question": q, "answer": a}, a) for q, a in zip(b.questions, b.answers))
@@ -93,16 +104,36 @@ def assert_solver_rederives_gold(
     name: str, levels: Iterable[int] = SOLVED_LEVELS, seed: int = 900, min_items: int = 1000
 ) -> None:
     """The skill's own solver, given the question alone, returns the gold answer (130 items a level up to 8,
-    40 beyond), and the verifier accepts what it returns."""
+    40 beyond), and the verifier accepts what it returns; levels above the skill's top are solved at the top."""
     skill = REGISTRY[name]
     count = 0
-    for level in levels:
+    for level in served(name, levels):
         for it in items(name, level, 130 if level <= 8 else 40, seed=seed + level):
             got = skill.solve({"question": it["question"]})
             assert got == it["answer"], (level, it["question"], got)
             assert skill.verify(it, got)
             count += 1
     assert count >= min_items
+
+
+def assert_top_level_served(name: str, n: int = 3, seed: int = 0) -> None:
+    """The skill declares the highest level it serves (`max_level`); there a batch comes out whole and every gold
+    answer re-derives through the gate's check (no int-string or recursion limit in the way, solver and verifier
+    agree), and one level above is refused before anything is generated.
+
+    Tops are measured: the highest level where answers stay exact (Python's 4300-digit int-string limit; the
+    recursion limit with 200 frames to spare) and 20 items plus their gold check take under ~1 s of CPU (median of
+    3 seeds), rounded down to two significant figures; skills whose knobs stop growing serve every level the
+    catalogue's INTEGER column holds."""
+    skill = REGISTRY[name]
+    top = skill.max_level
+    assert isinstance(top, int) and top >= 1, f"{name} declares no max_level"
+    got = generate_items(name, top, n, seed)
+    assert got.height == n and all(gold_checks(got)), (name, top)
+    with pytest.raises(LevelOutOfRange, match=f"{name} serves levels 1..{top}, not {top + 1}"):
+        generate_items(name, top + 1, n, seed)
+    with pytest.raises(LevelOutOfRange):
+        skill.generate(np.random.default_rng(seed), top + 1)
 
 
 def assert_gate_solves_every_item(name: str, level: int = 3, n: int = 10_000) -> None:

@@ -19,6 +19,7 @@ from tests.skills.contract import (
     assert_params_open_ended,
     assert_single_item_verifies,
     assert_solver_rederives_gold,
+    assert_top_level_served,
 )
 
 SKILLS = sorted(REGISTRY)
@@ -88,6 +89,11 @@ def test_single_item_generate(name):
 @pytest.mark.parametrize("name", SKILLS)
 def test_high_levels_generate(name):
     assert_high_levels_generate(name)
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_top_level_served_and_the_next_refused(name):
+    assert_top_level_served(name)
 
 
 @pytest.mark.parametrize("name", SKILLS)
