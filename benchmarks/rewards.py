@@ -169,9 +169,11 @@ def main() -> None:
     print("| family | completions | curriculum items/s | reasoning-gym items/s | ratio | mean reward (ours / theirs) |")
     print("|---|---:|---:|---:|---:|---|")
     for family in ("maths", "logic"):
-        mine = [ours(family, args.n) for _ in range(args.repeat)]
+        mine, other = [], []
+        for _ in range(args.repeat):  # alternately, so that a change in the machine's load falls on both sides
+            mine.append(ours(family, args.n))
+            other.append(theirs(family, args.n))
         rate = statistics.median(r for r, _ in mine)
-        other = [theirs(family, args.n) for _ in range(args.repeat)]
         if other[0] is None:
             print(f"| {family} | {args.n} | {rate:,.0f} | not installed | | {mine[0][1]:.3f} |")
             continue

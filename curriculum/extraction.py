@@ -16,8 +16,11 @@ decide whether the answer is right; extraction only decides what the answer is.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import compress
+from operator import eq, itemgetter, not_, or_
 
 MAX_INPUT_CHARS = 20_000  # longer replies keep only their tail
 MAX_ANSWER_CHARS = 1_000  # an extracted answer is cut to this length
@@ -78,6 +81,117 @@ def extract_answer(text: str | None) -> str | None:
         if tried >= MAX_LINES:
             break
     return None
+
+
+def extract_answers(texts: Sequence[str | None], likely: Sequence[str | None] | None = None) -> list[str | None]:
+    """extract_answer of every text of a batch: the same answers, read cheaply where the shape allows.
+
+    Where nothing can move the answer elsewhere (no NUL byte and no box), a text ending in "Answer: <likely[i]>"
+    (the gold, say) is likely[i] itself, one ending in another settled "Answer: ..." line (plain ASCII, already
+    tidy, no marker inside) is read straight off that line, and one without any marker is its last line. Each
+    condition is checked for the whole batch at once, and text by text only where that fails. Any other text
+    goes through extract_answer, so the answer has one definition (tests/test_extraction.py holds the two
+    equal on every string, hostile ones included).
+    """
+    try:
+        joined = "\n".join(texts)  # type: ignore[arg-type]
+    except TypeError:  # None or another type among them
+        joined = None
+    # NULs are dropped before boxes are looked for, so a NUL can hide a box: neither may be there
+    if joined is not None and "\x00" not in joined and "box" not in joined:
+        return _read_clean(texts, likely)  # type: ignore[arg-type]
+    rows = [i for i, t in enumerate(texts) if type(t) is str and "\x00" not in t and "box" not in t]
+    cheap = set(rows)
+    out = [None if i in cheap else extract_answer(t) for i, t in enumerate(texts)]
+    got = _read_clean([texts[i] for i in rows], [likely[i] for i in rows] if likely is not None else None)  # type: ignore[misc]
+    for i, answer in zip(rows, got):
+        out[i] = answer
+    return out
+
+
+def _read_clean(texts: Sequence[str], likely: Sequence[str | None] | None) -> list[str | None]:
+    """extract_answers for texts without NUL bytes or boxes."""
+    n = len(texts)
+    todo: Iterable[int] = range(n)
+    if likely is None:
+        out: list[str | None] = [None] * n
+    else:  # the likely answer on the last line: "...\nAnswer: <likely>" or just "Answer: <likely>"
+        try:
+            ends = list(map(_settled_ending, likely))
+        except TypeError:  # a likely answer that is not a string
+            ends = [_settled_ending(h) if type(h) is str else _UNSETTLED for h in likely]
+        stated = list(map(or_, map(str.endswith, texts, map(itemgetter(0), ends)), map(eq, texts, map(itemgetter(1), ends))))
+        out = [h if s else None for h, s in zip(likely, stated)]
+        todo = compress(todo, map(not_, stated))
+    lines: list[int] = []  # rows read off an answer line that looks settled (checked below, all at once)
+    rest: list[int] = []  # rows that may hold no marker at all
+    for i in todo:
+        text = texts[i]
+        if text:
+            m = _ANSWER_LINE.fullmatch(text, text.rfind("\n") + 1)
+            if m is None:
+                rest.append(i)
+            else:
+                out[i] = m[1]
+                lines.append(i)
+    if lines:
+        got = [out[i] for i in lines]
+        if not _settled("\n".join(got)) or max(map(len, got)) > MAX_ANSWER_CHARS:  # type: ignore[arg-type]
+            for i in lines:
+                if len(out[i]) > MAX_ANSWER_CHARS or not _settled(out[i]):  # type: ignore[arg-type]
+                    out[i] = extract_answer(texts[i])
+    if rest:
+        unmarked = _unmarked("".join([texts[i] for i in rest]))
+        for i in rest:
+            text = texts[i]
+            out[i] = (_last_line(text) if unmarked or _unmarked(text) else None) or extract_answer(text)
+    return out
+
+
+# printable ASCII but the space and * ` $ \ (markdown, maths, LaTeX: what tidy works on); an answer is a run
+# of these and single spaces that does not end in a full stop
+_PLAIN = r"!-#%-)+-\[\]-_a-~"
+_SETTLED = rf"[{_PLAIN}](?:[{_PLAIN} ]*[!-#%-)+-\-/-\[\]-_a-~])?"
+_SETTLED_TEXT = re.compile(_SETTLED)
+_ANSWER_LINE = re.compile(rf"(?:Answer|answer|ANSWER): *({_SETTLED})")
+_UNSETTLED = ("\x00", "\x00")  # matches no text read here (none holds a NUL)
+
+
+def _settled(answer: str) -> bool:
+    """A _SETTLED_TEXT match that tidy leaves as it is (single spaces) and that holds no marker."""
+    return "  " not in answer and "answer" not in answer.lower()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _settled_ending(answer: str) -> tuple[str, str]:
+    """("\nAnswer: <answer>", "Answer: <answer>") for a settled answer: a text ending in the first (or equal
+    to the second) reads back as exactly `answer`; _UNSETTLED for any other answer."""
+    if len(answer) > MAX_ANSWER_CHARS or _SETTLED_TEXT.fullmatch(answer) is None or not _settled(answer):
+        return _UNSETTLED
+    return "\nAnswer: " + answer, "Answer: " + answer
+
+
+def _unmarked(text: str) -> bool:
+    """ASCII text without a marker, nor anything that could make one (markdown, carriage returns)."""
+    return (
+        text.isascii() and "*" not in text and "`" not in text and "\r" not in text and "####" not in text
+        and "answer" not in text.lower()
+    )
+
+
+def _last_line(text: str) -> str | None:
+    """The last line of an _unmarked text, tidied (None: extract_answer must look further up)."""
+    line = text[text.rfind("\n") + 1 :]
+    if len(text) > MAX_INPUT_CHARS or not line or line.isspace():
+        return None
+    if len(line) > MAX_ANSWER_CHARS or not line.isprintable() or "$" in line or "\\" in line:
+        return tidy(line)
+    # printable ASCII without markdown, maths or LaTeX: all tidy does is trim spaces and, up to three times,
+    # trailing full stops (then the spaces before them), and make every run of spaces one
+    line = line.strip()
+    if line[-1] == ".":
+        line = line.rstrip(".").rstrip().rstrip(".").rstrip().rstrip(".").rstrip()
+    return (" ".join(line.split()) if "  " in line else line) or None
 
 
 def last_boxed(text: str) -> str | None:

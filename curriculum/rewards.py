@@ -17,12 +17,15 @@ trainer gets its rewards back, per item.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, eq, is_not, itemgetter, not_
 from typing import Any, Literal, NamedTuple
 
 from curriculum.errors import CurriculumError
-from curriculum.extraction import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, extract_answer
+from curriculum.extraction import MAX_ANSWER_CHARS, MAX_INPUT_CHARS, extract_answer, extract_answers
 from curriculum.skills import REGISTRY, Skill, get_skill
 
 DATA_SOURCE_PREFIX = "curriculum/"
@@ -45,6 +48,42 @@ class Score(NamedTuple):
     extracted: str | None
 
 
+class Scores(Sequence[Score]):
+    """A batch's Scores, held as columns (`rewards`, `outcomes`, `skills`, `levels`, `item_ids`, `extracted`).
+
+    A Score is built when one is read, so a trainer that wants the rewards alone never pays for an object per
+    completion; otherwise it is a read-only sequence of Score.
+    """
+
+    __slots__ = ("rewards", "outcomes", "skills", "levels", "item_ids", "extracted")
+
+    def __init__(self, rewards: list[float], outcomes: list[Outcome], skills: list[str], levels: list[int | None],
+                 item_ids: list[str | None], extracted: list[str | None]) -> None:
+        self.rewards, self.outcomes, self.skills = rewards, outcomes, skills
+        self.levels, self.item_ids, self.extracted = levels, item_ids, extracted
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+    def __iter__(self) -> Iterator[Score]:
+        return map(Score, self.rewards, self.outcomes, self.skills, self.levels, self.item_ids, self.extracted)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return list(self)[i]
+        return Score(self.rewards[i], self.outcomes[i], self.skills[i], self.levels[i], self.item_ids[i],
+                     self.extracted[i])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Scores({list(self)!r})"
+
+
+_SKILL_OUTCOME = itemgetter(2, 1)  # (Score.skill, Score.outcome)
+
+
 @dataclass
 class RewardTally:
     """Running counts of what completions earned, overall and per skill ([scored, correct])."""
@@ -56,21 +95,20 @@ class RewardTally:
     per_skill: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, scores: Iterable[Score]) -> None:
-        per_skill = self.per_skill
-        for s in scores:
-            outcome = s.outcome
-            counts = per_skill.get(s.skill)
-            if counts is None:
-                counts = per_skill[s.skill] = [0, 0]
-            counts[0] += 1
-            if outcome == "correct":
-                self.correct += 1
-                counts[1] += 1
-            elif outcome == "no_answer":
-                self.no_answer += 1
-            elif outcome == "verifier_error":
-                self.verifier_errors += 1
-            self.scored += 1
+        if not isinstance(scores, Scores):
+            scores = list(scores)
+            skills, outcomes, rewards = [s.skill for s in scores], [s.outcome for s in scores], [s.reward for s in scores]
+        else:
+            skills, outcomes, rewards = scores.skills, scores.outcomes, scores.rewards
+        correct = Counter(compress(skills, rewards)) if len(set(rewards)) > 1 or 1.0 in rewards else Counter()
+        for skill, k in Counter(skills).items():
+            counts = self.per_skill.setdefault(skill, [0, 0])
+            counts[0] += k
+            counts[1] += correct[skill]
+        self.scored += len(outcomes)
+        self.correct += outcomes.count("correct")
+        self.no_answer += outcomes.count("no_answer")
+        self.verifier_errors += outcomes.count("verifier_error")
 
 
 def completion_text(completion: Any) -> str | None:
@@ -103,6 +141,12 @@ def completion_text(completion: Any) -> str | None:
 
 def resolve_skills(skills: Sequence[Any] | None, golds: Sequence[Any] | None, n: int) -> list[Skill]:
     """Each row's Skill, or RewardSetupError naming what is missing or unknown."""
+    found = _skills_of(skills, golds, n)
+    return list(map(found.__getitem__, skills))  # type: ignore[arg-type]
+
+
+def _skills_of(skills: Sequence[Any] | None, golds: Sequence[Any] | None, n: int) -> dict[Any, Skill]:
+    """The Skill of each distinct name in the column (each looked up once), after checking both columns."""
     for name, column in (("skill", skills), ("answer", golds)):
         if column is None:
             raise RewardSetupError(
@@ -111,18 +155,29 @@ def resolve_skills(skills: Sequence[Any] | None, golds: Sequence[Any] | None, n:
             )
         if len(column) != n:
             raise RewardSetupError(f"reward got {len(column)} values of {name!r} for {n} completions")
-    out: list[Skill] = []
-    for name, gold in zip(skills, golds):  # type: ignore[arg-type]
-        skill = REGISTRY.get(name) if isinstance(name, str) else None
-        if skill is None:
-            try:
-                get_skill(str(name))
-            except CurriculumError as err:
-                raise RewardSetupError(f"reward: {err}") from None
-        if gold is None:
-            raise RewardSetupError(f"reward: an item of skill {name!r} has no gold answer")
-        out.append(skill)  # type: ignore[arg-type]
-    return out
+    try:
+        found = {name: _skill(name) for name in set(skills)}  # type: ignore[arg-type]
+    except TypeError:  # an unhashable name: not a skill
+        for name in skills:  # type: ignore[union-attr]
+            _skill(name)
+        raise
+    if None in golds:  # type: ignore[operator]
+        name = skills[list(golds).index(None)]  # type: ignore[index,arg-type]
+        raise RewardSetupError(f"reward: an item of skill {name!r} has no gold answer")
+    return found
+
+
+def _skill(name: Any) -> Skill:
+    skill = REGISTRY.get(name) if isinstance(name, str) else None
+    if skill is None:
+        try:
+            return get_skill(str(name))
+        except CurriculumError as err:
+            raise RewardSetupError(f"reward: {err}") from None
+    return skill
+
+
+_OUTCOME = {True: "correct", False: "wrong"}
 
 
 def score_completions(
@@ -134,42 +189,84 @@ def score_completions(
     levels: Sequence[Any] | None = None,
     item_ids: Sequence[Any] | None = None,
     params: Sequence[Any] | None = None,
-) -> list[Score]:
-    """One Score per completion, by its row's skill verifier on the extracted final answer."""
+) -> Scores:
+    """One Score per completion, by its row's skill verifier on the extracted final answer.
+
+    In batch: answers are read by `extract_answers` (each row's gold as its likely answer); an answer equal
+    to its gold string is correct at once (every verifier accepts its own gold: the registry's contract,
+    which check_golds holds the data to); only the other answers go to their skill's verifier, skill by skill.
+    """
     n = len(completions)
-    resolved = resolve_skills(skills, golds, n)
-    blank = [None] * n
-    out: list[Score] = []
-    append = out.append
-    for skill, gold, completion, question, level, item_id, param in zip(
-        resolved, golds, completions, questions or blank, levels or blank, item_ids or blank, params or blank  # type: ignore[arg-type]
-    ):
-        if type(level) is not int:
-            level = _int_or_none(level)
-        if item_id is not None and type(item_id) is not str:
-            item_id = str(item_id)
-        text = completion if type(completion) is str else completion_text(completion)
-        extracted = extract_answer(text) if text else None
-        if extracted is None:
-            append(Score(0.0, "no_answer", skill.name, level, item_id, None))
-            continue
-        if type(gold) is not str:
-            gold = str(gold)
-        if extracted == gold:  # every verifier accepts its own gold (the registry's contract, check_golds)
-            append(Score(1.0, "correct", skill.name, level, item_id, extracted))
-            continue
-        item = {
-            "skill": skill.name, "answer": gold, "level": level,
-            "item_id": item_id, "question": "" if question is None else str(question), "params": param,
-        }
-        try:
-            ok = bool(skill.verify(item, extracted[:MAX_ANSWER_CHARS]))
-        except Exception:  # a verifier that cannot read an answer rejects it
-            append(Score(0.0, "verifier_error", skill.name, level, item_id, extracted))
-            continue
-        append(Score(1.0, "correct", skill.name, level, item_id, extracted) if ok
-               else Score(0.0, "wrong", skill.name, level, item_id, extracted))
-    return out
+    found = _skills_of(skills, golds, n)
+    for name, column in (("question", questions), ("level", levels), ("item_id", item_ids), ("params", params)):
+        if column and len(column) != n:
+            raise RewardSetupError(f"reward got {len(column)} values of {name!r} for {n} completions")
+    if all(skill.name == name for name, skill in found.items()):
+        names = list(skills)  # type: ignore[arg-type]
+    else:
+        names = [found[name].name for name in skills]  # type: ignore[union-attr]
+    golds = list(map(str, golds))  # type: ignore[arg-type]
+    if _all_of(completions, (str,)):
+        texts = list(completions)
+    else:
+        texts = [c if type(c) is str else completion_text(c) for c in completions]
+    extracted = extract_answers(texts, likely=golds)
+    if not levels:
+        level_of: list[int | None] = [None] * n
+    elif _all_of(levels, (int, type(None))):
+        level_of = list(levels)
+    else:
+        level_of = [v if type(v) is int else _int_or_none(v) for v in levels]
+    if not item_ids:
+        id_of: list[str | None] = [None] * n
+    elif _all_of(item_ids, (str, type(None))):
+        id_of = list(item_ids)
+    else:
+        id_of = [v if v is None or type(v) is str else str(v) for v in item_ids]
+    right = list(map(eq, extracted, golds))
+    rewards = list(map(float, right))
+    outcomes: list[Outcome] = list(map(_OUTCOME.__getitem__, right))  # type: ignore[arg-type]
+    judged: dict[str, list[int]] = {}  # skill -> the rows its verifier decides
+    for i in compress(range(n), map(not_, right)):
+        if extracted[i] is None:
+            outcomes[i] = "no_answer"
+        else:
+            judged.setdefault(names[i], []).append(i)
+    for rows in judged.values():
+        skill = found[skills[rows[0]]]  # type: ignore[index]
+        read = getattr(skill.verify, "read", None)
+        accepted = _read_all(skill.verify, [extracted[i] for i in rows], [golds[i] for i in rows]) if read else None
+        if accepted is None:  # a verifier that reads items one by one (or raised: each row is tried alone)
+            accepted = []
+            for i in rows:
+                item = {
+                    "skill": skill.name, "answer": golds[i], "level": level_of[i], "item_id": id_of[i],
+                    "question": "" if not questions or questions[i] is None else str(questions[i]),
+                    "params": params[i] if params else None,
+                }
+                try:
+                    accepted.append(bool(skill.verify(item, extracted[i][:MAX_ANSWER_CHARS])))  # type: ignore[index]
+                except Exception:  # a verifier that cannot read an answer rejects it
+                    accepted.append(False)
+                    outcomes[i] = "verifier_error"
+        for i in compress(rows, accepted):
+            rewards[i], outcomes[i] = 1.0, "correct"
+    return Scores(rewards, outcomes, names, level_of, id_of, extracted)
+
+
+def _read_all(verify: Any, answers: list[str], golds: list[str]) -> list[bool] | None:
+    """What a keyed verifier (curriculum.skills.answers.keyed) says of each answer, read in one pass; None
+    when a reader raised, so that the rows are judged one by one."""
+    try:
+        got = list(map(verify.read, answers))
+        return list(map(and_, map(is_not, got, repeat(None)), map(eq, got, map(verify.read_gold, golds))))
+    except Exception:
+        return None
+
+
+def _all_of(column: Sequence[Any], types: tuple[type, ...]) -> bool:
+    """Every value of the column is exactly of one of these types."""
+    return set(map(type, column)).issubset(types)
 
 
 def check_golds(skills: Sequence[Any], golds: Sequence[Any], questions: Sequence[Any] | None = None) -> None:
@@ -200,7 +297,7 @@ class TRLReward:
     extractable answer through TRL's `log_metric`, and calls `on_scores(scores)` after each batch.
     """
 
-    def __init__(self, on_scores: Callable[[list[Score]], None] | None = None) -> None:
+    def __init__(self, on_scores: Callable[[Scores], None] | None = None) -> None:
         self.__name__ = "verifier_reward"  # the name TRL logs the reward under
         self.on_scores = on_scores
         self.tally = RewardTally()
@@ -246,14 +343,14 @@ class TRLReward:
         )
         self.tally.add(scores)
         if log_metric is not None and scores:
-            log_metric("verifier/accuracy", sum(s.reward for s in scores) / len(scores))
-            log_metric("verifier/no_answer_rate", sum(s.outcome == "no_answer" for s in scores) / len(scores))
+            log_metric("verifier/accuracy", sum(scores.rewards) / len(scores))
+            log_metric("verifier/no_answer_rate", scores.outcomes.count("no_answer") / len(scores))
         if self.on_scores is not None:
             self.on_scores(scores)
-        return [s.reward for s in scores]
+        return list(scores.rewards)
 
 
-def trl_reward(dataset: Any = None, on_scores: Callable[[list[Score]], None] | None = None) -> TRLReward:
+def trl_reward(dataset: Any = None, on_scores: Callable[[Scores], None] | None = None) -> TRLReward:
     """The GRPOTrainer reward; given the training dataset, its columns and skills are checked now."""
     reward = TRLReward(on_scores)
     if dataset is not None:
@@ -312,8 +409,8 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
         [x.get("skill") for x in parsed], [x.get("answer") for x in parsed], responses,
         levels=[x.get("level") for x in parsed], item_ids=[x.get("item_id") for x in parsed],
     )
-    rewards = torch.tensor([s.reward for s in scores], dtype=torch.float32)
-    no_answer = sum(s.outcome == "no_answer" for s in scores) / max(len(scores), 1)
+    rewards = torch.tensor(scores.rewards, dtype=torch.float32)
+    no_answer = scores.outcomes.count("no_answer") / max(len(scores), 1)
     return {"rewards": rewards, "scores": rewards, "extra_logs": {"no_answer_rate": torch.tensor(no_answer)}}
 
 

@@ -110,3 +110,30 @@ def test_the_fast_path_reads_the_same_last_marker(text):
 
     reference = next((got for m in _markers(text) if (got := _answer_after(text, m)) is not None), None)
     assert _last_marked(text) == reference
+
+
+BATCH_FRAGMENTS = st.sampled_from([
+    "Answer: ", "answer:", "ANSWER: ", "The answer is ", "#### ", "\\boxed{", "}", "box", "\x00", "\n", "\r", " ",
+    "  ", ".", "...", "**", "`", "$", "\\", "42", "-7", "3/4", "True", "x = 2", "é", "\t", "answers", "Answer: 42",
+])
+BATCH_TEXTS = st.one_of(
+    st.none(),
+    st.lists(BATCH_FRAGMENTS, max_size=12).map("".join),
+    st.text(max_size=60),
+    st.builds(lambda pre, gold: pre + "\nAnswer: " + gold, st.text(max_size=30), st.sampled_from(["42", "3/4", "True"])),
+    st.just("x" * (MAX_INPUT_CHARS + 5) + "\n7"),
+    st.just("Answer: " + "9" * (MAX_ANSWER_CHARS + 3)),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(BATCH_TEXTS, max_size=8), st.lists(st.sampled_from(["42", "3/4", "True", "x = 2", " 5", "a  b",
+                                                                        "7.", "Answer", None]), max_size=8))
+def test_a_batch_reads_exactly_what_each_text_reads_alone(texts, likely):
+    """extract_answers is a faster path to the same answers, never a second definition of them."""
+    from curriculum.extraction import extract_answers
+
+    likely = (likely + ["42"] * len(texts))[: len(texts)]
+    expected = [extract_answer(t) for t in texts]
+    assert extract_answers(texts) == expected
+    assert extract_answers(texts, likely=likely) == expected

@@ -213,3 +213,25 @@ def test_tally_adds_up():
     tally = RewardTally()
     tally.add(score_completions(["addition"] * 2, ["1", "2"], ["Answer: 1", "Answer: 3"]))
     assert (tally.scored, tally.correct, tally.per_skill) == (2, 1, {"addition": [2, 1]})
+
+
+def answer_variants(row: dict) -> list[str]:
+    gold = row["answer"]
+    return [f"Answer: {gold}", f"Answer: {gold}.", f"**Answer:** {gold}", f"\\boxed{{{gold}}}", gold.upper(),
+            f"Answer:  {gold} ", f"work\n{gold}", f"Answer: {gold}0", "Answer: ", "\x00Answer: 1"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(items, st.integers(0, 9), st.text(max_size=40)), min_size=1, max_size=12))
+def test_a_batch_scores_each_completion_as_it_would_score_alone(rows):
+    """score_completions reads a batch in one pass; every row still gets what the verifier says of it alone."""
+    batch = [r for r, _, _ in rows]
+    completions = [answer_variants(r)[k] if k < 9 else text for r, k, text in rows]
+    scores = score_completions([r["skill"] for r in batch], [r["answer"] for r in batch], completions,
+                               questions=[r["question"] for r in batch], levels=[r["level"] for r in batch],
+                               item_ids=[r["item_id"] for r in batch])
+    for row, completion, score in zip(batch, completions, scores):
+        extracted = extract_answer(completion)
+        expected = extracted is not None and (extracted == row["answer"] or REGISTRY[row["skill"]].verify(row, extracted))
+        assert (score.reward, score.extracted, score.skill, score.level) == (float(expected), extracted, row["skill"], row["level"])
+    assert list(scores.rewards) == [s.reward for s in scores] and len(scores) == len(batch)

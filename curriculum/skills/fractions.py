@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from curriculum.skills._exact import digit_count
-from curriculum.skills.answers import clean, parse_fraction
+from curriculum.skills.answers import clean, gold_fraction, gold_parser, parse_fraction
 from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 _SAFE = 2**62
@@ -48,6 +48,9 @@ def _parse_plain_fraction(text: str) -> tuple[int, int] | None:
         return None
     negative = (m.group(1) == "-") != (m.group(3) == "-")
     return (-num if negative else num), den
+
+
+_gold_plain_fraction = gold_parser(_parse_plain_fraction)
 
 
 def _fraction_strings(num: list[int], den: list[int]) -> list[str]:
@@ -111,7 +114,7 @@ def verify_simplify(item: Mapping[str, Any], answer: str) -> bool:
     if got is None:
         return False
     num, den = got
-    want = _parse_plain_fraction(gold)
+    want = _gold_plain_fraction(gold)
     if want is None:  # pragma: no cover - gold is always a/b
         return False
     return (num * want[1] == want[0] * den) and math.gcd(num, den) == 1
@@ -224,7 +227,7 @@ def verify_add(item: Mapping[str, Any], answer: str) -> bool:
     if s.endswith("."):
         s = s[:-1]
     got = parse_fraction(s)
-    return got is not None and got == Fraction(gold)
+    return got is not None and got == gold_fraction(gold)
 
 
 # solver: the question text alone, exact Python ints over one common denominator (the generator runs a numpy
@@ -350,7 +353,12 @@ def generate_compare(rng: np.random.Generator, level: int, n: int) -> Batch:
 
 
 def _question_fractions(item: Mapping[str, Any]) -> tuple[Fraction, Fraction] | None:
-    m = _COMPARE_Q.search(str(item.get("question", "")))
+    return _fractions_shown(str(item.get("question", "")))
+
+
+@gold_parser
+def _fractions_shown(question: str) -> tuple[Fraction, Fraction] | None:
+    m = _COMPARE_Q.search(question)
     if m is None:
         return None
     return Fraction(int(m.group(1)), int(m.group(2))), Fraction(int(m.group(3)), int(m.group(4)))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from curriculum.skills.answers import keyed
 from curriculum.skills.base import Batch, Skill, register, with_difficulty
 
 NAMES = (
@@ -221,16 +222,17 @@ _PAIR = re.compile(r"\b([a-z][a-z0-9]*)\s*(?::|=|-|\bis\s+an?\b|\bis\b)?\s*(knig
 
 def _roles(text: str) -> dict[str, str] | None:
     """'Alice: knight, bob is a Knave' -> {'alice': 'knight', 'bob': 'knave'}; None on a contradiction."""
+    s = " ".join(str(text).lower().split())
     out: dict[str, str] = {}
-    for name, role in _PAIR.findall(" ".join(str(text).lower().split())):
+    if "knight" not in s and "knave" not in s:  # no role named: nothing for the pattern to find
+        return out
+    for name, role in _PAIR.findall(s):
         if out.setdefault(name, role) != role:
             return None
     return out
 
 
-def verify_knights_knaves(item: Mapping[str, Any], answer: str) -> bool:
-    got = _roles(answer)
-    return got is not None and got == _roles(item["answer"])
+verify_knights_knaves = keyed(_roles)  # the same roles for the same people (the gold's read once)
 
 
 # ---------------------------------------------------------------------------------------------------
