@@ -7,7 +7,11 @@ trains the same LocalLearner for the same number of tiers, steps and training it
 on) at every level 1..target of every skill, scored by the run's own scorer. Strategies differ only in which
 levels a tier's training items come from (`curriculum strategies` lists them).
 
-Judged on held-out accuracy over all levels and the mastered level, not on the top level alone.
+Judged on held-out accuracy over all levels and the mastered level, not on the top level alone, and on
+sample efficiency: the training steps a strategy needs to reach uniform sampling's final mean accuracy, as a
+ratio to the steps uniform itself needs (same seed). Seeds are paired: seed s of every strategy trains the
+same learner from the same initial weights on the same test set, so each difference to uniform is taken
+seed by seed, with a 95 % bootstrap confidence interval over seeds.
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ from curriculum.skills import get_skill
 
 MASTERED = 0.9  # accuracy at every level up to the mastered level
 REACHED = 0.8  # mean accuracy that counts as "reached" for steps_to_80
-METRICS = ("mean_accuracy", "mastered_level", "hardest_accuracy", "steps_to_80", "auc", "forgetting")
+METRICS = (
+    "mean_accuracy", "mastered_level", "sample_efficiency", "hardest_accuracy", "steps_to_80", "auc", "forgetting",
+)
+BASELINE = "uniform"  # what every difference and the sample efficiency are measured against
+BOOTSTRAP = 10_000  # resamples of the seeds for each confidence interval
 TEST_SEED = seeds.derive("benchmark", "test")  # test items depend on this only: every run sees the same test set
 
 
@@ -102,39 +110,41 @@ class BenchmarkSpec(Strict):
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # 2 cores, <= 20 minutes: a maths and a logic skill, 3 seeds, 5 strategies, two runs at a time
+    # 2 cores, <= 20 minutes: two maths and two logic skills the learner learns at low levels, 5 seeds,
+    # every strategy, two runs at a time
     "default": {
-        "skills": {"comparison": 12, "boolean_eval": 4},
-        "seeds": 3,
-        "tiers": 16,
-        "steps": 1000,
-        "train_items_per_skill": 1000,
-        "test_items_per_level": 50,
-        "probe_items_per_level": 30,
+        "skills": {"comparison": 6, "fraction_compare": 4, "syllogism": 3, "sat_count": 3},
+        "seeds": 5,
+        "tiers": 10,
+        "steps": 500,
+        "train_items_per_skill": 500,
+        "test_items_per_level": 30,
+        "probe_items_per_level": 20,
         "eval_every": 2,
         "workers": 2,
         "policy": {"lookahead": 4},
         "learner": {
-            "steps_per_tier": 62, "batch_size": 64, "learning_rate": 3e-3, "replay_share": 0.3, "threads": 1,
-            "device": "cpu", "model": {"n_layer": 2, "n_head": 4, "n_embd": 64, "block_size": 96},
+            "steps_per_tier": 50, "batch_size": 64, "learning_rate": 3e-3, "replay_share": 0.3, "threads": 1,
+            "device": "cpu",
+            "model": {"n_layer": 2, "n_head": 4, "n_embd": 64, "block_size": 64, "answer_room": 8},
         },
     },
-    # one GPU: a larger learner and a third skill. A run of 4000 steps over 20 tiers took ~3 minutes on one
-    # H200 (generation and evaluation, not the GPU, set the pace), so this is about an hour and a quarter
+    # one GPU: the same skills over more levels, a larger learner and budget
     "gpu": {
-        "skills": {"comparison": 20, "boolean_eval": 8, "addition": 10},
-        "seeds": 3,
+        "skills": {"comparison": 12, "fraction_compare": 8, "syllogism": 6, "sat_count": 6},
+        "seeds": 5,
         "tiers": 20,
         "steps": 8000,
         "train_items_per_skill": 4000,
         "test_items_per_level": 100,
         "probe_items_per_level": 60,
-        "eval_every": 4,
+        "eval_every": 2,
         "workers": 1,
         "policy": {"lookahead": 4},
         "learner": {
-            "steps_per_tier": 500, "batch_size": 256, "learning_rate": 1e-3, "replay_share": 0.3,
-            "device": "auto", "model": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 192},
+            "steps_per_tier": 400, "batch_size": 256, "learning_rate": 1e-3, "replay_share": 0.3,
+            "device": "auto",
+            "model": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 192, "answer_room": 24},
         },
     },
 }
@@ -191,6 +201,59 @@ def hardest_accuracy(cells: Cells, targets: dict[str, int]) -> float:
 def steps_to(steps: list[int], curve: list[float], reached: float = REACHED) -> int | None:
     """First step count whose mean accuracy is >= reached; None when the curve never gets there."""
     return next((s for s, a in zip(steps, curve) if a >= reached), None)
+
+
+def steps_to_reach(steps: list[int], curve: list[float], target: float) -> float | None:
+    """Training steps at which the learning curve first reaches `target`: linear between the evaluation before
+    and the one at or above it, from (0, 0) (an untrained learner answers nothing right); None when it never does."""
+    xs, ys = [0, *steps], [0.0, *curve]
+    for i in range(1, len(xs)):
+        if ys[i] >= target:
+            if ys[i - 1] >= target or ys[i] == ys[i - 1]:
+                return float(xs[i - 1] if ys[i - 1] >= target else xs[i])
+            return float(xs[i - 1] + (xs[i] - xs[i - 1]) * (target - ys[i - 1]) / (ys[i] - ys[i - 1]))
+    return None
+
+
+def sample_efficiency(run: dict[str, Any], baseline: dict[str, Any]) -> float | None:
+    """Steps `run` needs to reach the baseline's final mean accuracy, over the steps the baseline needs (the same
+    seed): 0.5 = half the compute. A run that never gets there is counted at its whole budget, a lower bound."""
+    target = baseline["curve"]["mean_accuracy"][-1]
+    own = steps_to_reach(run["curve"]["steps"], run["curve"]["mean_accuracy"], target)
+    base = steps_to_reach(baseline["curve"]["steps"], baseline["curve"]["mean_accuracy"], target)
+    if not base:
+        return None
+    return (run["curve"]["steps"][-1] if own is None else own) / base
+
+
+def bootstrap_ci(values: list[float], seed: int = 0, reps: int = BOOTSTRAP) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the mean over seeds (resampling seeds with replacement)."""
+    x = np.asarray(values, dtype=float)
+    if len(x) == 1:
+        return float(x[0]), float(x[0])
+    means = x[np.random.default_rng(seed).integers(0, len(x), (reps, len(x)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def compare(strategies: dict[str, dict[str, list[Any]]], baseline: str = BASELINE) -> dict[str, dict[str, Any]]:
+    """Per strategy and metric: mean and 95 % CI over seeds, and the paired difference to the baseline (the mean
+    of per-seed differences) with its 95 % paired bootstrap CI. Seeds where a value is None are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    base = strategies.get(baseline)
+    for name, metrics in strategies.items():
+        out[name] = {}
+        for metric, values in metrics.items():
+            got = [v for v in values if v is not None]
+            entry: dict[str, Any] = {"n": len(got)}
+            if got:
+                entry |= {"mean": float(np.mean(got)), "ci": bootstrap_ci(got)}
+            if base is not None and name != baseline:
+                diffs = [v - b for v, b in zip(values, base[metric]) if v is not None and b is not None]
+                if diffs:
+                    entry |= {"diff": float(np.mean(diffs)), "diff_ci": bootstrap_ci(diffs)}
+            out[name][metric] = entry
+    return out
 
 
 def auc(steps: list[int], curve: list[float]) -> float:
@@ -354,11 +417,15 @@ def run_benchmark(spec: BenchmarkSpec, on_run: Callable[[dict[str, Any]], None] 
                 if on_run:
                     on_run(runs[-1])
     runs.sort(key=lambda r: (spec.strategies.index(r["strategy"]), r["seed"]))
+    baseline = {r["seed"]: r for r in runs if r["strategy"] == BASELINE}
+    for r in runs:
+        r["sample_efficiency"] = sample_efficiency(r, baseline[r["seed"]]) if r["seed"] in baseline else None
     strategies = {
         name: {m: [r[m] for r in runs if r["strategy"] == name] for m in METRICS} for name in spec.strategies
     }
     return {
         "strategies": strategies,
+        "comparison": compare(strategies),
         "config": spec.model_dump(mode="json") | {"seed_list": [spec.base_seed + i for i in range(spec.seeds)]},
         "runs": runs,
         "seconds": time.perf_counter() - started,
@@ -368,23 +435,52 @@ def run_benchmark(spec: BenchmarkSpec, on_run: Callable[[dict[str, Any]], None] 
 # ---- reporting ----
 
 
+COLUMNS = (  # metric, heading, digits
+    ("mean_accuracy", "mean acc", 3),
+    ("mastered_level", "mastered level", 2),
+    ("sample_efficiency", "steps to uniform's acc (x uniform)", 2),
+    ("hardest_accuracy", "hardest acc", 3),
+    ("steps_to_80", "steps to 80%", 0),
+    ("auc", "AUC", 3),
+    ("forgetting", "forgetting", 3),
+)
+
+
 def _fmt(values: list[Any], digits: int = 3) -> str:
-    """mean ± sd over seeds; steps_to_80 counts seeds that never got there."""
+    """mean [95 % CI] over seeds; seeds without a value (steps_to_80 never reached) are counted apart."""
     got = [v for v in values if v is not None]
     if not got:
-        return "never"
-    text = f"{np.mean(got):.{digits}f}" + (f" ± {np.std(got):.{digits}f}" if len(got) > 1 else "")
+        return "never" if values else "-"
+    lo, hi = bootstrap_ci(got)
+    text = f"{np.mean(got):.{digits}f}" + (f" [{lo:.{digits}f}, {hi:.{digits}f}]" if len(got) > 1 else "")
     return text + (f" ({len(values) - len(got)} never)" if len(got) < len(values) else "")
 
 
 def summary_rows(results: dict[str, Any]) -> list[list[str]]:
-    head = ["strategy", "mean acc", "mastered level", "hardest acc", "steps to 80%", "AUC", "forgetting"]
-    rows = [head]
+    rows = [["strategy", *[head for _, head, _ in COLUMNS]]]
     for name, m in results["strategies"].items():
-        rows.append(
-            [name, _fmt(m["mean_accuracy"]), _fmt(m["mastered_level"], 2), _fmt(m["hardest_accuracy"]),
-             _fmt(m["steps_to_80"], 0), _fmt(m["auc"]), _fmt(m["forgetting"])]
-        )
+        rows.append([name, *[_fmt(m.get(metric, []), digits) for metric, _, digits in COLUMNS]])
+    return rows
+
+
+def difference_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Each strategy minus uniform, seed by seed: mean difference [95 % paired bootstrap CI]; * where the CI
+    leaves out 0."""
+    metrics = [c for c in COLUMNS if c[0] in ("mean_accuracy", "mastered_level", "sample_efficiency", "auc")]
+    rows = [["strategy", *[f"{head} - uniform" for _, head, _ in metrics]]]
+    for name, by_metric in results.get("comparison", {}).items():
+        if name == BASELINE:
+            continue
+        cells = []
+        for metric, _, digits in metrics:
+            e = by_metric.get(metric, {})
+            if "diff" not in e:
+                cells.append("-")
+                continue
+            lo, hi = e["diff_ci"]
+            star = "*" if lo > 0 or hi < 0 else ""
+            cells.append(f"{e['diff']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}]{star}")
+        rows.append([name, *cells])
     return rows
 
 
@@ -407,13 +503,26 @@ def markdown(results: dict[str, Any]) -> str:
         f"Skills (target level): {', '.join(f'{s} ({t})' for s, t in cfg['skills'].items())}. "
         f"{cfg['seeds']} seed(s), {cfg['tiers']} tiers, {cfg['steps']} training steps and "
         f"{cfg['train_items_per_skill']} fresh training items per skill per tier for every strategy; "
-        f"{cfg['test_items_per_level']} held-out test items per level. Values: mean ± sd over seeds.",
+        f"{cfg['test_items_per_level']} held-out test items per level. Values: mean [95 % bootstrap CI] over "
+        f"seeds.",
         "",
         *_markdown_table(summary_rows(results)),
         "",
         f"Mastered level: highest L with held-out accuracy >= {MASTERED:g} at every level <= L (mean over skills). "
-        f"Forgetting: largest drop of a level below the target from its best accuracy to the end.",
+        f"Steps to uniform's accuracy: the training steps a run needs to reach the final mean accuracy of uniform's "
+        f"run with the same seed, over the steps uniform needs (1 = as many, 0.5 = half; a run that never gets there "
+        f"counts its whole budget). Forgetting: largest drop of a level below the target from its best accuracy "
+        f"to the end.",
     ]
+    if BASELINE in results["strategies"] and len(results["strategies"]) > 1:
+        lines += ["", "## Difference to uniform, paired by seed", "", *_markdown_table(difference_rows(results)), "",
+                  "Mean of the per-seed differences [95 % paired bootstrap CI]; * where the interval leaves out 0.",
+                  "", "Per seed (mean accuracy at the end | steps to uniform's accuracy, x uniform):", ""]
+        for name in results["strategies"]:
+            runs = [r for r in results["runs"] if r["strategy"] == name]
+            eff = ", ".join("-" if r["sample_efficiency"] is None else f"{r['sample_efficiency']:.2f}" for r in runs)
+            accs = ", ".join(f"{r['mean_accuracy']:.3f}" for r in runs)
+            lines.append(f"- {name}: {accs} | {eff}")
     for skill, target in cfg["skills"].items():
         head = ["strategy", *[f"L{lv}" for lv in range(1, target + 1)]]
         rows = [head]
@@ -438,26 +547,44 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """Learning curves: mean held-out accuracy over all levels vs training steps (mean over seeds, min-max band)."""
+    """Left: learning curves, mean held-out accuracy over all levels vs training steps (mean over seeds, min-max
+    band), uniform's final accuracy dashed. Right: steps to reach it, as a ratio to uniform (mean, 95 % CI)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    colours = {}
     for name in results["strategies"]:
         runs = [r for r in results["runs"] if r["strategy"] == name]
         steps = runs[0]["curve"]["steps"]
         ys = np.array([r["curve"]["mean_accuracy"] for r in runs])
-        ax.plot(steps, ys.mean(axis=0), marker="o", markersize=3, label=name)
+        (line,) = ax.plot(steps, ys.mean(axis=0), marker="o", markersize=3, label=name)
+        colours[name] = line.get_color()
         if len(runs) > 1:
-            ax.fill_between(steps, ys.min(axis=0), ys.max(axis=0), alpha=0.15)
+            ax.fill_between(steps, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line.get_color())
+    if BASELINE in results["strategies"]:
+        final = np.mean([r["curve"]["mean_accuracy"][-1] for r in results["runs"] if r["strategy"] == BASELINE])
+        ax.axhline(final, color=colours[BASELINE], linestyle="--", linewidth=1)
     ax.set_xlabel("training steps")
     ax.set_ylabel("mean held-out accuracy, levels 1..target")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend()
-    ax.set_title(", ".join(f"{s} 1..{t}" for s, t in results["config"]["skills"].items()))
+    ax.set_title(", ".join(f"{s} 1..{t}" for s, t in results["config"]["skills"].items()), fontsize=9)
+    names = [n for n in results["strategies"] if any(v is not None for v in results["strategies"][n]["sample_efficiency"])]
+    for i, name in enumerate(names):
+        got = [v for v in results["strategies"][name]["sample_efficiency"] if v is not None]
+        lo, hi = bootstrap_ci(got)
+        mean = float(np.mean(got))
+        bx.barh(i, mean, color=colours[name], alpha=0.8)
+        bx.errorbar(mean, i, xerr=[[mean - lo], [hi - mean]], color="black", capsize=3)
+    bx.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    bx.set_yticks(range(len(names)), names)
+    bx.invert_yaxis()
+    bx.set_xlabel("steps to uniform's final accuracy (x uniform; lower is better)")
+    bx.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

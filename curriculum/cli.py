@@ -341,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=cmd_report)
 
     bench = sub.add_parser("benchmark", help="compare curriculum strategies at equal compute")
-    bench.add_argument("--strategies", help="comma-separated, from: adaptive,uniform,hardest,ladder,combined (default: all)")
+    bench.add_argument("--strategies", help="comma-separated (default: every strategy that trains; `curriculum strategies` lists them)")
     bench.add_argument("--seeds", type=int, help="seeds per strategy (default: the preset's)")
     bench.add_argument("--steps", type=int, help="training steps per run (default: the preset's)")
     bench.add_argument("--workers", type=int, help="runs in parallel (default: the preset's)")

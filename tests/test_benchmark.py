@@ -11,6 +11,8 @@ from curriculum import benchmark
 from curriculum.benchmark import (
     METRICS,
     auc,
+    bootstrap_ci,
+    compare,
     forgetting,
     hardest_accuracy,
     held_out_items,
@@ -20,8 +22,10 @@ from curriculum.benchmark import (
     mean_mastered_level,
     run_benchmark,
     run_config,
+    sample_efficiency,
     steps_per_tier,
     steps_to,
+    steps_to_reach,
     write_report,
 )
 from curriculum.controllers import get_controller
@@ -81,6 +85,39 @@ def test_auc_is_the_normalised_area_from_an_untrained_start():
     assert auc([100, 200], [0.5, 1.0]) == pytest.approx(0.5)
     assert auc([50, 100], [1.0, 1.0]) == pytest.approx(0.75)
     assert auc([10, 20, 30], [0.0, 0.0, 0.0]) == 0.0
+
+
+def test_steps_to_reach_interpolates_between_evaluations():
+    steps, curve = [100, 200, 300], [0.2, 0.6, 0.6]
+    assert steps_to_reach(steps, curve, 0.4) == pytest.approx(150)  # halfway from 0.2 at 100 to 0.6 at 200
+    assert steps_to_reach(steps, curve, 0.1) == pytest.approx(50)  # from an untrained (0, 0)
+    assert steps_to_reach(steps, curve, 0.6) == 200 and steps_to_reach(steps, curve, 0.7) is None
+
+
+def test_sample_efficiency_is_the_step_ratio_to_reach_uniforms_final_accuracy():
+    uniform = {"curve": {"steps": [100, 200, 300, 400], "mean_accuracy": [0.1, 0.2, 0.3, 0.4]}}
+    fast = {"curve": {"steps": [100, 200, 300, 400], "mean_accuracy": [0.2, 0.4, 0.5, 0.6]}}
+    never = {"curve": {"steps": [100, 200, 300, 400], "mean_accuracy": [0.1, 0.1, 0.2, 0.3]}}
+    assert sample_efficiency(uniform, uniform) == 1.0
+    assert sample_efficiency(fast, uniform) == pytest.approx(0.5)  # 0.4 at step 200 against uniform's 400
+    assert sample_efficiency(never, uniform) == 1.0  # never there: counted at its whole budget, a lower bound
+
+
+def test_paired_differences_and_bootstrap_intervals():
+    lo, hi = bootstrap_ci([0.1, 0.2, 0.3, 0.4, 0.5])
+    assert lo < 0.3 < hi and 0.1 <= lo and hi <= 0.5
+    assert bootstrap_ci([0.2]) == (0.2, 0.2)
+    strategies = {
+        "uniform": {"mean_accuracy": [0.5, 0.6, 0.7, 0.4, 0.5]},
+        "adaptive": {"mean_accuracy": [0.6, 0.7, 0.8, 0.5, 0.6]},  # +0.1 on every seed: a tight interval above 0
+        "noisy": {"mean_accuracy": [0.9, 0.3, 0.8, 0.2, 0.6]},
+    }
+    out = compare(strategies)
+    assert out["adaptive"]["mean_accuracy"]["diff"] == pytest.approx(0.1)
+    assert out["adaptive"]["mean_accuracy"]["diff_ci"] == pytest.approx((0.1, 0.1))
+    lo, hi = out["noisy"]["mean_accuracy"]["diff_ci"]
+    assert lo < 0 < hi  # paired by seed, the noisy strategy's gain is not distinguishable from none
+    assert "diff" not in out["uniform"]["mean_accuracy"]
 
 
 def test_forgetting_is_the_largest_drop_below_the_target():
