@@ -34,8 +34,22 @@ def level_space(skill: str, level: int, sample: int = 20_000) -> float:
 
 def one_run(skill: str, level: int, n: int, out: Path) -> tuple[float, float, int]:
     """(wall seconds, cpu seconds, items written) of one `curriculum generate` process."""
-    cmd = [sys.executable, "-m", "curriculum.cli", "generate", "--skill", skill, "--level", str(level),
-           "-n", str(n), "--seed", "0", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "curriculum.cli",
+        "generate",
+        "--skill",
+        skill,
+        "--level",
+        str(level),
+        "-n",
+        str(n),
+        "--seed",
+        "0",
+        "-o",
+        str(out),
+    ]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     before = os.times()

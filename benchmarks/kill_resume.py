@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -23,10 +22,17 @@ from curriculum.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = {
-    "name": "kill-test", "seed": 3, "tiers": 6, "skills": [{"name": "comparison"}, {"name": "boolean_eval"}],
+    "name": "kill-test",
+    "seed": 3,
+    "tiers": 6,
+    "skills": [{"name": "comparison"}, {"name": "boolean_eval"}],
     "tier": {"train_items_per_skill": 300, "eval_items_per_level": 20},
-    "learner": {"steps_per_tier": 60, "batch_size": 32, "threads": 1,
-                "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 64}},
+    "learner": {
+        "steps_per_tier": 60,
+        "batch_size": 32,
+        "threads": 1,
+        "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 64},
+    },
 }
 
 
@@ -45,11 +51,15 @@ def audit(store: Store, run_dir: Path) -> dict[str, int]:
         "runs": q("SELECT count(*) FROM runs"),
         "completed_tiers": q("SELECT count(*) FROM tiers WHERE status = 'complete'"),
         "duplicate_items": q("SELECT count(*) - count(DISTINCT (tier, attempt, item_id)) FROM items"),
-        "lost_items": q("SELECT coalesce(sum(abs(t.n_items - (SELECT count(*) FROM items i WHERE i.run_id = t.run_id"
-                        " AND i.tier = t.tier AND i.attempt = t.attempt))), 0) FROM tiers t"),
+        "lost_items": q(
+            "SELECT coalesce(sum(abs(t.n_items - (SELECT count(*) FROM items i WHERE i.run_id = t.run_id"
+            " AND i.tier = t.tier AND i.attempt = t.attempt))), 0) FROM tiers t"
+        ),
         "duplicate_evaluations": q("SELECT count(*) - count(DISTINCT (tier, item_id)) FROM evaluations"),
-        "lost_evaluations": q("SELECT coalesce(sum(abs(t.n_eval - (SELECT count(*) FROM evaluations e WHERE"
-                              " e.run_id = t.run_id AND e.tier = t.tier))), 0) FROM tiers t WHERE t.status = 'complete'"),
+        "lost_evaluations": q(
+            "SELECT coalesce(sum(abs(t.n_eval - (SELECT count(*) FROM evaluations e WHERE"
+            " e.run_id = t.run_id AND e.tier = t.tier))), 0) FROM tiers t WHERE t.status = 'complete'"
+        ),
         "duplicate_decisions": q("SELECT count(*) - count(DISTINCT (tier, skill)) FROM decisions"),
         "missing_decisions": tiers * len(CONFIG["skills"]) - q("SELECT count(*) FROM decisions"),
         "tiers_trained_twice": ckpt["steps_done"] // CONFIG["learner"]["steps_per_tier"] - len(ckpt["trained"]),
@@ -75,8 +85,9 @@ def main() -> None:
         while kills < args.kills:
             started = store.path.is_file() and store.query("SELECT count(*) FROM runs").row(0)[0] > 0
             cmd = base + (["--resume", "--data-dir", str(data)] if started else ["--config", str(cfg)])
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
             delay = rng.uniform(1.0, args.max_delay)
             try:
                 proc.wait(timeout=delay)
@@ -87,7 +98,9 @@ def main() -> None:
                 proc.wait()
                 kills += 1
                 print(f"kill {kills:2d} after {delay:5.1f} s: {progress(store)}", flush=True)
-        final = subprocess.run(base + ["--resume", "--data-dir", str(data)], cwd=ROOT, env=env, capture_output=True, text=True)
+        final = subprocess.run(
+            base + ["--resume", "--data-dir", str(data)], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         if final.returncode != 0 and "nothing to resume" not in final.stderr:
             raise SystemExit(f"final resume failed: {final.stderr[-500:]}")
         result = audit(store, data / "runs")

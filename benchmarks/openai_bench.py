@@ -119,8 +119,15 @@ def main() -> None:
             scored = score(subset, [r.prediction or "" for r in records])
             elapsed = time.perf_counter() - started
             errors = sum(r.error is not None for r in records)
-            row = (concurrency, n, f"{elapsed:.2f}", f"{n / elapsed:.1f}", f"{scored['correct'].mean():.3f}", errors,
-                   server.max_in_flight)
+            row = (
+                concurrency,
+                n,
+                f"{elapsed:.2f}",
+                f"{n / elapsed:.1f}",
+                f"{scored['correct'].mean():.3f}",
+                errors,
+                server.max_in_flight,
+            )
             print("  ".join(f"{v:>{w}}" for v, w in zip(row, WIDTHS)))
             if concurrency == 32:
                 elapsed_at_32 = elapsed

@@ -178,8 +178,10 @@ def main() -> None:
             print(f"| {family} | {args.n} | {rate:,.0f} | not installed | | {mine[0][1]:.3f} |")
             continue
         rate_rg = statistics.median(r for r, _ in other)
-        print(f"| {family} | {args.n} | {rate:,.0f} | {rate_rg:,.0f} | {rate / rate_rg:.2f}x"
-              f" | {mine[0][1]:.3f} / {other[0][1]:.3f} |")
+        print(
+            f"| {family} | {args.n} | {rate:,.0f} | {rate_rg:,.0f} | {rate / rate_rg:.2f}x"
+            f" | {mine[0][1]:.3f} / {other[0][1]:.3f} |"
+        )
     ms, what = worst_case()
     print(f"\nworst single completion (100 kB adversarial, every skill): {ms:.2f} ms ({what})")
     rg = worst_case_theirs()

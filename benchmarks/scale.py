@@ -28,8 +28,16 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # Prefect's log handler would print every nanny line
 
 # maths and logic skills at two levels each, 80% train / 20% eval: scaled to --items
-SKILLS = ("addition", "multiplication", "comparison", "fraction_add", "linear_equation", "modular",
-          "boolean_eval", "syllogism")
+SKILLS = (
+    "addition",
+    "multiplication",
+    "comparison",
+    "fraction_add",
+    "linear_equation",
+    "modular",
+    "boolean_eval",
+    "syllogism",
+)
 LEVELS = (3, 4)
 MODES = ("serial", "thread", "dask", "dask-warm")
 
@@ -64,8 +72,11 @@ class start_cluster:
         scheduler = [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
         self.procs = [subprocess.Popen(scheduler, **quiet)]
         time.sleep(3)
-        self.procs.append(subprocess.Popen([dask, "worker", self.address, "--nworkers", str(workers), "--nthreads", "1",
-                                            "--no-dashboard"], **quiet))
+        self.procs.append(
+            subprocess.Popen(
+                [dask, "worker", self.address, "--nworkers", str(workers), "--nthreads", "1", "--no-dashboard"], **quiet
+            )
+        )
         from distributed import Client
 
         with Client(self.address, timeout=60) as client:
@@ -121,9 +132,12 @@ def main() -> None:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     plan = bench_plan(args.items)
     shards = plan_shards(plan, args.max_items_per_shard)
-    print(f"plan: {sum(plan.counts().values()):,} items, {len(plan.counts())} (skill, level, split) keys, "
-          f"{len(shards)} round-one shards in {len(batch_shards(shards, args.max_items_per_shard))} Prefect tasks; "
-          f"{os.cpu_count()} cores; median of {args.repeat}", flush=True)
+    print(
+        f"plan: {sum(plan.counts().values()):,} items, {len(plan.counts())} (skill, level, split) keys, "
+        f"{len(shards)} round-one shards in {len(batch_shards(shards, args.max_items_per_shard))} Prefect tasks; "
+        f"{os.cpu_count()} cores; median of {args.repeat}",
+        flush=True,
+    )
     if not args.no_validate:
         validate_items(generate_tier(bench_plan(2_000)), bench_plan(2_000))  # import GX outside the timings
 
@@ -176,11 +190,13 @@ def main() -> None:
                             if cluster is None:
                                 cluster = start_cluster(args.workers)
                                 flow.with_options(task_runner=make_task_runner("dask", address=cluster.address))(
-                                    bench_plan(2_000).to_json(), args.max_items_per_shard, True)  # workers import Prefect
+                                    bench_plan(2_000).to_json(), args.max_items_per_shard, True
+                                )  # workers import Prefect
                             started = time.perf_counter()
                             runner = make_task_runner("dask", address=cluster.address)
                         tier, _inside, val = flow.with_options(task_runner=runner)(
-                            plan.to_json(), args.max_items_per_shard, not args.no_validate)
+                            plan.to_json(), args.max_items_per_shard, not args.no_validate
+                        )
                         gen = time.perf_counter() - started - val  # includes flow run and cluster start/stop
                     check(tier)
                     runs[mode].append((gen, val, gen + val))
@@ -193,7 +209,7 @@ def main() -> None:
             if harness is not None:
                 harness.__exit__(None, None, None)
 
-    print(f"\n| mode | generate (s) | validate (s) | total (s) | items/s generated |\n|---|---:|---:|---:|---:|")
+    print("\n| mode | generate (s) | validate (s) | total (s) | items/s generated |\n|---|---:|---:|---:|---:|")
     for mode, gen, val, total in rows:
         print(f"| {mode} | {gen:.1f} | {val:.1f} | {total:.1f} | {args.items / gen:,.0f} |")
 

@@ -46,8 +46,11 @@ def main() -> None:
             checks.append(t1 - t0)
             gx.append(t2 - t1)
         med = statistics.median(totals)
-        print(f"{items.height:>9,} {med:>9.2f} {statistics.median(checks):>9.2f} {statistics.median(gx):>7.2f}"
-              f" {items.height / med:>10,.0f} {str(report.success):>7}", flush=True)
+        print(
+            f"{items.height:>9,} {med:>9.2f} {statistics.median(checks):>9.2f} {statistics.median(gx):>7.2f}"
+            f" {items.height / med:>10,.0f} {str(report.success):>7}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,10 @@ def load_anchor(path: Path | str, domain: str = "maths", skill: str | None = Non
     frame = raw.select(
         text("question").alias("question"),
         text("answer").alias("answer"),
-        (text("skill") if "skill" in raw.columns else pl.lit(None, pl.String)).fill_null(skill or REAL_SKILL)
-        .replace("", skill or REAL_SKILL).alias("skill"),
+        (text("skill") if "skill" in raw.columns else pl.lit(None, pl.String))
+        .fill_null(skill or REAL_SKILL)
+        .replace("", skill or REAL_SKILL)
+        .alias("skill"),
         (text("domain") if "domain" in raw.columns else pl.lit(None, pl.String)).fill_null(domain).alias("domain"),
     )
     blank = frame.with_row_index("row").filter(

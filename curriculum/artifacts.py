@@ -30,16 +30,18 @@ def level_table(decisions: pl.DataFrame) -> list[dict[str, Any]]:
         by_level = {int(lv): a for lv, a in json.loads(r["evidence"]).get("accuracy_by_level", {}).items()}
         level = r["level_before"]
         rounded = lambda a: None if a is None else round(a, 3)  # noqa: E731
-        rows.append({
-            "skill": r["skill"],
-            "level": level,
-            "accuracy": rounded(r["accuracy"]),
-            "n_eval": r["n_eval"],
-            "accuracy_below": rounded(by_level.get(level - 1)),
-            "accuracy_above": rounded(by_level.get(level + 1)),
-            "action": r["action"],
-            "next_level": r["level_after"],
-        })
+        rows.append(
+            {
+                "skill": r["skill"],
+                "level": level,
+                "accuracy": rounded(r["accuracy"]),
+                "n_eval": r["n_eval"],
+                "accuracy_below": rounded(by_level.get(level - 1)),
+                "accuracy_above": rounded(by_level.get(level + 1)),
+                "action": r["action"],
+                "next_level": r["level_after"],
+            }
+        )
     return rows
 
 
@@ -54,7 +56,10 @@ def validation_markdown(report: ValidationReport, tier: int, attempt: int, max_a
     if report.success:
         verdict, then = "**passed**", "accepted: the learner is trained and probed on it next"
     elif attempt < max_attempts:
-        verdict, then = "**FAILED**", f"rejected: regenerated with a new seed as attempt {attempt + 1} of {max_attempts}"
+        verdict, then = (
+            "**FAILED**",
+            f"rejected: regenerated with a new seed as attempt {attempt + 1} of {max_attempts}",
+        )
     else:
         verdict, then = "**FAILED**", f"rejected for the last time ({max_attempts} attempts): the run stops here"
     lines = [
@@ -87,16 +92,27 @@ def _cell(text: Any) -> str:
     return s if len(s) <= 120 else s[:117] + "..."
 
 
-def summary_markdown(run_id: str, strategy: str, title: str, table: pl.DataFrame, catalogue: Path,
-                     picture: Path | None = None, docs: Path | None = None) -> str:
+def summary_markdown(
+    run_id: str,
+    strategy: str,
+    title: str,
+    table: pl.DataFrame,
+    catalogue: Path,
+    picture: Path | None = None,
+    docs: Path | None = None,
+) -> str:
     """The run's summary: its result table, the level trajectory as a picture, and where the files are."""
     from curriculum.report import markdown_table
 
     lines = [f"# Curriculum run `{run_id}`", "", f"Strategy: {strategy}.", "", f"## {title}", "", markdown_table(table)]
     if picture is not None and picture.is_file():
         data = base64.b64encode(picture.read_bytes()).decode()
-        lines += ["", f"![level and held-out accuracy per tier](data:image/png;base64,{data})", "",
-                  f"The same picture as a file: `{picture}`."]
+        lines += [
+            "",
+            f"![level and held-out accuracy per tier](data:image/png;base64,{data})",
+            "",
+            f"The same picture as a file: `{picture}`.",
+        ]
     lines += ["", f"Catalogue: `{catalogue}`"]
     if docs is not None:
         lines.append(f"Data Docs (files on the run's machine): `{docs}`")

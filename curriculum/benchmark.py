@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,13 @@ from curriculum.skills import get_skill
 MASTERED = 0.9  # accuracy at every level up to the mastered level
 REACHED = 0.8  # mean accuracy that counts as "reached" for steps_to_80
 METRICS = (
-    "mean_accuracy", "mastered_level", "sample_efficiency", "hardest_accuracy", "steps_to_80", "auc", "forgetting",
+    "mean_accuracy",
+    "mastered_level",
+    "sample_efficiency",
+    "hardest_accuracy",
+    "steps_to_80",
+    "auc",
+    "forgetting",
 )
 BASELINE = "uniform"  # what every difference and the sample efficiency are measured against
 BOOTSTRAP = 10_000  # resamples of the seeds for each confidence interval
@@ -124,7 +130,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "workers": 2,
         "policy": {"lookahead": 4},
         "learner": {
-            "steps_per_tier": 50, "batch_size": 64, "learning_rate": 3e-3, "replay_share": 0.3, "threads": 1,
+            "steps_per_tier": 50,
+            "batch_size": 64,
+            "learning_rate": 3e-3,
+            "replay_share": 0.3,
+            "threads": 1,
             "device": "cpu",
             "model": {"n_layer": 2, "n_head": 4, "n_embd": 64, "block_size": 64, "answer_room": 8},
         },
@@ -142,7 +152,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "workers": 1,
         "policy": {"lookahead": 4},
         "learner": {
-            "steps_per_tier": 400, "batch_size": 256, "learning_rate": 1e-3, "replay_share": 0.3,
+            "steps_per_tier": 400,
+            "batch_size": 256,
+            "learning_rate": 1e-3,
+            "replay_share": 0.3,
             "device": "auto",
             "model": {"n_layer": 4, "n_head": 4, "n_embd": 256, "block_size": 192, "answer_room": 24},
         },
@@ -268,11 +281,7 @@ def forgetting(history: list[Cells], targets: dict[str, int]) -> float:
     """Largest drop from a level's best accuracy during training to its accuracy at the end, over the
     levels below each skill's target (0 when nothing learnt was lost)."""
     final = history[-1]
-    drops = [
-        max(h[cell] for h in history) - final[cell]
-        for cell in final
-        if cell[1] < targets[cell[0]]
-    ]
+    drops = [max(h[cell] for h in history) - final[cell] for cell in final if cell[1] < targets[cell[0]]]
     return float(max(drops, default=0.0))
 
 
@@ -289,7 +298,9 @@ def run_config(spec: BenchmarkSpec, strategy: str, seed: int, data_dir: Path) ->
         data_dir=data_dir,
         skills=[SkillConfig(name=s, target_level=t) for s, t in spec.skills.items()],
         tier=TierConfig(
-            train_items_per_skill=spec.train_items_per_skill, eval_items_per_level=spec.probe_items_per_level, mix=spec.mix
+            train_items_per_skill=spec.train_items_per_skill,
+            eval_items_per_level=spec.probe_items_per_level,
+            mix=spec.mix,
         ),
         policy=spec.policy,
         schedule=ScheduleConfig(ladder_every=spec.ladder_every),
@@ -361,7 +372,8 @@ def run_one(spec: BenchmarkSpec, strategy: str, seed: int) -> dict[str, Any]:
         ).row(0, named=True)
         gate = store.query(
             "SELECT count(DISTINCT (tier, attempt)) AS attempts, count(*) FILTER (WHERE success) AS passed"
-            " FROM validations WHERE run_id = ?", [run_id],
+            " FROM validations WHERE run_id = ?",
+            [run_id],
         ).row(0, named=True)
     final = history[-1]
     levels = [dict(zip(d["skill"], d["level_after"])) for _, d in decisions.group_by("tier", maintain_order=True)]
@@ -420,9 +432,7 @@ def run_benchmark(spec: BenchmarkSpec, on_run: Callable[[dict[str, Any]], None] 
     baseline = {r["seed"]: r for r in runs if r["strategy"] == BASELINE}
     for r in runs:
         r["sample_efficiency"] = sample_efficiency(r, baseline[r["seed"]]) if r["seed"] in baseline else None
-    strategies = {
-        name: {m: [r[m] for r in runs if r["strategy"] == name] for m in METRICS} for name in spec.strategies
-    }
+    strategies = {name: {m: [r[m] for r in runs if r["strategy"] == name] for m in METRICS} for name in spec.strategies}
     return {
         "strategies": strategies,
         "comparison": compare(strategies),
@@ -491,7 +501,9 @@ def table_text(results: dict[str, Any]) -> str:
 
 
 def _markdown_table(rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])] + ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])] + [
+        "| " + " | ".join(r) + " |" for r in rows[1:]
+    ]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -515,9 +527,17 @@ def markdown(results: dict[str, Any]) -> str:
         f"to the end.",
     ]
     if BASELINE in results["strategies"] and len(results["strategies"]) > 1:
-        lines += ["", "## Difference to uniform, paired by seed", "", *_markdown_table(difference_rows(results)), "",
-                  "Mean of the per-seed differences [95 % paired bootstrap CI]; * where the interval leaves out 0.",
-                  "", "Per seed (mean accuracy at the end | steps to uniform's accuracy, x uniform):", ""]
+        lines += [
+            "",
+            "## Difference to uniform, paired by seed",
+            "",
+            *_markdown_table(difference_rows(results)),
+            "",
+            "Mean of the per-seed differences [95 % paired bootstrap CI]; * where the interval leaves out 0.",
+            "",
+            "Per seed (mean accuracy at the end | steps to uniform's accuracy, x uniform):",
+            "",
+        ]
         for name in results["strategies"]:
             runs = [r for r in results["runs"] if r["strategy"] == name]
             eff = ", ".join("-" if r["sample_efficiency"] is None else f"{r['sample_efficiency']:.2f}" for r in runs)
@@ -528,14 +548,23 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [head]
         for name in results["strategies"]:
             runs = [r for r in results["runs"] if r["strategy"] == name]
-            rows.append([name, *[f"{np.mean([r['final_accuracy'][skill][str(lv)] for r in runs]):.2f}"
-                                 for lv in range(1, target + 1)]])
+            rows.append(
+                [
+                    name,
+                    *[
+                        f"{np.mean([r['final_accuracy'][skill][str(lv)] for r in runs]):.2f}"
+                        for lv in range(1, target + 1)
+                    ],
+                ]
+            )
         lines += ["", f"## {skill}: held-out accuracy per level at the end", "", *_markdown_table(rows)]
     lines += ["", "## training items per run (mean over seeds)", ""]
     for name in results["strategies"]:
         runs = [r for r in results["runs"] if r["strategy"] == name]
-        lines.append(f"- {name}: {np.mean([r['train_items'] for r in runs]):.0f} items, "
-                     f"{np.mean([r['distinct_train_items'] for r in runs]):.0f} distinct")
+        lines.append(
+            f"- {name}: {np.mean([r['train_items'] for r in runs]):.0f} items, "
+            f"{np.mean([r['distinct_train_items'] for r in runs]):.0f} distinct"
+        )
     adaptive = [r for r in results["runs"] if r["strategy"] == "adaptive" and r["controller_levels"]]
     if adaptive:
         lines += ["", "## adaptive: level after each tier (first seed)", ""]
@@ -573,7 +602,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     ax.set_title(", ".join(f"{s} 1..{t}" for s, t in results["config"]["skills"].items()), fontsize=9)
-    names = [n for n in results["strategies"] if any(v is not None for v in results["strategies"][n]["sample_efficiency"])]
+    names = [
+        n for n in results["strategies"] if any(v is not None for v in results["strategies"][n]["sample_efficiency"])
+    ]
     for i, name in enumerate(names):
         got = [v for v in results["strategies"][name]["sample_efficiency"] if v is not None]
         lo, hi = bootstrap_ci(got)
@@ -614,7 +645,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     """Run the benchmark, print the table, write JSON + PNG + markdown."""
     strategies = None if args.strategies is None else [s.strip() for s in args.strategies.split(",") if s.strip()]
     spec = make_spec(args.preset, strategies=strategies, seeds=args.seeds, steps=args.steps, workers=args.workers)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or Path("data") / "reports" / f"benchmark-{stamp}.json"
     total = len(spec.strategies) * spec.seeds
     done = 0

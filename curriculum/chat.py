@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are solving a maths or logic exercise. Work it out briefly if you need to, then give the final "
-    "answer alone on the last line in the form \"Answer: <answer>\", using any answer format the "
+    'answer alone on the last line in the form "Answer: <answer>", using any answer format the '
     "exercise asks for."
 )
 NO_KEY = "no-key-set"  # sent when the key variable is unset: local servers often need none
@@ -100,13 +100,14 @@ class EndpointConfig(BaseModel):
         except ValueError as err:
             raise ValueError(f"base_url is not a valid URL ({err})") from None
         if parts.username is not None or parts.password is not None:
-            raise ValueError("base_url must not carry credentials (user:key@host); put the key in the variable named by api_key_env")
+            raise ValueError(
+                "base_url must not carry credentials (user:key@host); put the key in the variable named by api_key_env"
+            )
         if not parts.hostname:
             raise ValueError("base_url names no host, e.g. http://127.0.0.1:8000/v1")
         if port == 0:
             raise ValueError("base_url has port 0")
         return url.rstrip("/")
-
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,11 @@ async def waiting_notice(what: str, pending: Callable[[], int], total: int, ever
     started = time.monotonic()
     while True:
         await asyncio.sleep(every)
-        print(f"still waiting for {pending()} of {total} answers from {what} ({time.monotonic() - started:.0f} s)",
-              file=sys.stderr, flush=True)
+        print(
+            f"still waiting for {pending()} of {total} answers from {what} ({time.monotonic() - started:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _connection_detail(err: BaseException) -> str:
@@ -227,9 +231,7 @@ class ChatSession:
         self.reached = False  # any HTTP response seen in this batch
         key = os.environ.get(config.api_key_env) or NO_KEY
         self.key_set = key != NO_KEY
-        self.client = openai.AsyncOpenAI(
-            base_url=config.base_url, api_key=key, max_retries=0, timeout=config.timeout_s
-        )
+        self.client = openai.AsyncOpenAI(base_url=config.base_url, api_key=key, max_retries=0, timeout=config.timeout_s)
 
     def __repr__(self) -> str:
         return f"ChatSession(base_url={self.config.base_url!r}, model={self.config.model!r})"
@@ -346,7 +348,9 @@ class ChatSession:
         finish = getattr(choice, "finish_reason", None)
         if not isinstance(content, str):
             refusal = getattr(message, "refusal", None)
-            text = self._masked(truncate(str(refusal), self.config.max_answer_chars)) if isinstance(refusal, str) else None
+            text = (
+                self._masked(truncate(str(refusal), self.config.max_answer_chars)) if isinstance(refusal, str) else None
+            )
             reason = "refusal" if text is not None else "no content"
             return ChatReply(text, latency, prompt_tokens, completion_tokens, reason, attempt, finish)
         text = self._masked(truncate(content.replace("\x00", ""), self.config.max_answer_chars))
@@ -357,6 +361,7 @@ class ChatSession:
         header must not put the key into the catalogue."""
         key = os.environ.get(self.config.api_key_env)
         return text.replace(key, "[api key]") if key and len(key) >= 8 else text
+
 
 class ChatClient:
     """Sync facade over ChatSession: each `run(fn)` opens a fresh session on its own event loop."""
@@ -394,7 +399,9 @@ class ChatClient:
             return await session.complete(probe, temperature=0.0, max_tokens=8)
 
         cfg = self.config  # bounded: an endpoint that accepts and never answers is named within ~30 s
-        quick = cfg.model_copy(update={"timeout_s": min(cfg.timeout_s, CHECK_TIMEOUT_S), "max_retries": min(cfg.max_retries, 1)})
+        quick = cfg.model_copy(
+            update={"timeout_s": min(cfg.timeout_s, CHECK_TIMEOUT_S), "max_retries": min(cfg.max_retries, 1)}
+        )
         reply = ChatClient(quick, self.seed).run(once)
         if reply.error is not None and reply.error not in ("no content", "refusal"):
             cfg = self.config

@@ -29,16 +29,22 @@ def check(data_dir: Path) -> list[str]:
     returns one line per problem found (none: the catalogue is whole)."""
     store = Store(data_dir)
     if not store.path.exists():
-        raise CatalogueDamaged(f"no catalogue at {store.path}; `curriculum check --data-dir {data_dir} --rebuild` "
-                               "rebuilds one from the tier files under runs/")
+        raise CatalogueDamaged(
+            f"no catalogue at {store.path}; `curriculum check --data-dir {data_dir} --rebuild` "
+            "rebuilds one from the tier files under runs/"
+        )
     problems = []
     with store.connect(read_only=True) as con:
         for table in TABLES:
             con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {table} t").fetchall()  # reads every block
-        tiers = con.execute("SELECT run_id, tier, attempt, items_path, n_items FROM tiers WHERE n_items IS NOT NULL").fetchall()
+        tiers = con.execute(
+            "SELECT run_id, tier, attempt, items_path, n_items FROM tiers WHERE n_items IS NOT NULL"
+        ).fetchall()
         configs = con.execute("SELECT run_id, config FROM runs").fetchall()
     for run_id, tier, attempt, _, n in tiers:
-        file = store.tier_path(run_id, tier, attempt)  # where it belongs in this data dir (the catalogue may have moved)
+        file = store.tier_path(
+            run_id, tier, attempt
+        )  # where it belongs in this data dir (the catalogue may have moved)
         if not file.is_file():
             problems.append(f"run {run_id} tier {tier} attempt {attempt}: tier file {file} is missing")
             continue
@@ -86,7 +92,8 @@ def rebuild(data_dir: Path) -> tuple[Path | None, int, int]:
             with store.connect() as con:  # the plan is unknown: no plan, status planned until the items are in
                 con.execute(
                     "INSERT INTO tiers BY NAME SELECT ? AS run_id, ? AS tier, ? AS attempt, 'planned' AS status,"
-                    " ? AS created_at, ? AS updated_at", [run.name, tier, attempt, now(), now()],
+                    " ? AS created_at, ? AS updated_at",
+                    [run.name, tier, attempt, now(), now()],
                 )
             store.write_tier(run.name, tier, attempt, items)
             n_files += 1

@@ -36,8 +36,11 @@ def bounded_int(low: int, high: int):
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
         if value > high:
-            raise argparse.ArgumentTypeError(f"must be at most {high:,}, got {value:,}" if value < 10**30 else
-                                             f"must be at most {high:,}, got a {len(str(value))}-digit number")
+            raise argparse.ArgumentTypeError(
+                f"must be at most {high:,}, got {value:,}"
+                if value < 10**30
+                else f"must be at most {high:,}, got a {len(str(value))}-digit number"
+            )
         return value
 
     return parse
@@ -57,8 +60,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         check_options(args.task_runner, args.scheduler, args.workers)
     if args.resume is not None:
-        run_id, config = runs.resumable_run(args.data_dir or Path("data"), None if args.resume == LATEST else args.resume,
-                                            **resume_overrides(args))
+        run_id, config = runs.resumable_run(
+            args.data_dir or Path("data"), None if args.resume == LATEST else args.resume, **resume_overrides(args)
+        )
         print(f"resuming run {run_id}", file=sys.stderr)
     else:
         config, run_id = load_config(args.config, **run_overrides(args)), new_run_id()
@@ -81,17 +85,28 @@ def run_overrides(args: argparse.Namespace) -> dict[str, object]:
         from curriculum.controllers import get_controller
 
         get_controller(args.strategy)
-    return {"tiers": args.tiers, "seed": args.seed, "data_dir": args.data_dir, "strategy": args.strategy,
-            "learner_kind": args.learner, "base_url": args.base_url, "model": args.model,
-            "batch_size": args.batch_size,
-            "task_runner": args.task_runner, "scheduler": args.scheduler, "workers": args.workers}
+    return {
+        "tiers": args.tiers,
+        "seed": args.seed,
+        "data_dir": args.data_dir,
+        "strategy": args.strategy,
+        "learner_kind": args.learner,
+        "base_url": args.base_url,
+        "model": args.model,
+        "batch_size": args.batch_size,
+        "task_runner": args.task_runner,
+        "scheduler": args.scheduler,
+        "workers": args.workers,
+    }
 
 
 def resume_overrides(args: argparse.Namespace) -> dict[str, object]:
     """What `curriculum run --resume` may change for the rest of a run: where shards run, the batch size."""
     execution = {"task_runner": args.task_runner or "thread", "scheduler": args.scheduler, "workers": args.workers}
-    return {"execution": execution if args.task_runner or args.scheduler or args.workers else None,
-            "learner": {"batch_size": args.batch_size} if args.batch_size is not None else None}
+    return {
+        "execution": execution if args.task_runner or args.scheduler or args.workers else None,
+        "learner": {"batch_size": args.batch_size} if args.batch_size is not None else None,
+    }
 
 
 def cmd_init_model(args: argparse.Namespace) -> int:
@@ -101,8 +116,10 @@ def cmd_init_model(args: argparse.Namespace) -> int:
 
     require_trainers()
     path, parameters = init_model(args.dir, args.hidden_size, args.layers, args.heads, args.seed)
-    print(f"wrote a {parameters:,}-parameter causal LM to {path}; use it with: learner: {{kind: hf, model: {path}}}",
-          file=sys.stderr)
+    print(
+        f"wrote a {parameters:,}-parameter causal LM to {path}; use it with: learner: {{kind: hf, model: {path}}}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -144,12 +161,11 @@ def cmd_skills(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Generate n items of one skill and level (both splits), re-verify every answer, write Parquet."""
+    from curriculum.files import atomic_write, check_target
     from curriculum.generate import generate_items
     from curriculum.skills import get_skill
-    from curriculum.verify import gold_checks
-
-    from curriculum.files import atomic_write, check_target
     from curriculum.skills.base import check_level
+    from curriculum.verify import gold_checks
 
     check_level(args.level, get_skill(args.skill))
     out = Path(args.output)
@@ -197,17 +213,25 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     store = open_store(args.data_dir)
     run_id = resolve_run(store, args.run)
-    with pl.Config(tbl_rows=200, tbl_cols=20, fmt_str_lengths=120, tbl_hide_dataframe_shape=True,
-                   tbl_hide_column_data_types=True):
+    with pl.Config(
+        tbl_rows=200, tbl_cols=20, fmt_str_lengths=120, tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True
+    ):
         print("runs\n", runs_table(store), sep="")
         frontiers = frontier_table(store, run_id)
         if frontiers.height:  # a frontier search: its rounds only probe, and its table says it all
             print(f"\nsearch rounds of {run_id}\n", tiers_table(store, run_id).rename({"tier": "round"}), sep="")
-            print(f"\nfrontier per skill: highest level with held-out accuracy >= threshold ({run_id})\n", frontiers, sep="")
+            print(
+                f"\nfrontier per skill: highest level with held-out accuracy >= threshold ({run_id})\n",
+                frontiers,
+                sep="",
+            )
         else:
             print(f"\ntiers of {run_id}\n", tiers_table(store, run_id), sep="")
-            print(f"\nlevel and held-out accuracy per skill, tier by tier ({run_id})\n",
-                  trajectory_table(store, run_id), sep="")
+            print(
+                f"\nlevel and held-out accuracy per skill, tier by tier ({run_id})\n",
+                trajectory_table(store, run_id),
+                sep="",
+            )
         real = real_items_table(store, run_id)
         if real.height:
             print(f"\nheld-out accuracy on real items (anchor), tier by tier ({run_id})\n", real, sep="")
@@ -223,7 +247,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     split = export_split(args.format, args.split, args.include_held_out)
     run_id, items = select_items(args.data_dir, args.run, args.tier, split)
     out = write_export(items, args.format, Path(args.output), run_id=run_id, template=template)
-    print(f"wrote {items.height} items of run {run_id} to {out} ({args.format}, split {split or 'all'})", file=sys.stderr)
+    print(
+        f"wrote {items.height} items of run {run_id} to {out} ({args.format}, split {split or 'all'})", file=sys.stderr
+    )
     return 0
 
 
@@ -239,8 +265,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         except CatalogueDamaged as err:
             moved, n_runs, n_files = rebuild(args.data_dir)
             aside = f"; the damaged file is now {moved}" if moved else ""
-            print(f"rebuilt {args.data_dir / 'curriculum.duckdb'} from {n_files} tier file(s) of {n_runs} run(s){aside}"
-                  f" (it was: {str(err).split('; the ')[0]})")
+            print(
+                f"rebuilt {args.data_dir / 'curriculum.duckdb'} from {n_files} tier file(s) of {n_runs} run(s){aside}"
+                f" (it was: {str(err).split('; the ')[0]})"
+            )
             return 0
     else:
         problems = check(args.data_dir)
@@ -268,22 +296,40 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tiers", type=bounded_int(1, MAX_TIERS), help=f"number of tiers (at most {MAX_TIERS:,})")
     run.add_argument("--seed", type=bounded_int(0, MAX_SEED), help="run seed (0 to 2^63 - 1)")
     run.add_argument("--data-dir", type=Path, help="where the catalogue and tier files go (default: data)")
-    run.add_argument("--strategy", help="the controller that chooses each tier (default: auto; `curriculum strategies` lists them)")
-    run.add_argument("--learner", help="learner kind: local (built-in transformer), openai (any OpenAI-compatible "
-                     "endpoint) or hf (a local Hugging Face causal LM trained by TRL)")
+    run.add_argument(
+        "--strategy", help="the controller that chooses each tier (default: auto; `curriculum strategies` lists them)"
+    )
+    run.add_argument(
+        "--learner",
+        help="learner kind: local (built-in transformer), openai (any OpenAI-compatible "
+        "endpoint) or hf (a local Hugging Face causal LM trained by TRL)",
+    )
     run.add_argument("--base-url", help="openai learner: endpoint, e.g. http://127.0.0.1:8000/v1")
     run.add_argument("--model", help="openai learner: model name; hf learner: a local model folder")
-    run.add_argument("--batch-size", type=positive_int,
-                     help="training batch size (local, hf); with --resume, for the rest of the run (e.g. after out of memory)")
+    run.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help="training batch size (local, hf); with --resume, for the rest of the run (e.g. after out of memory)",
+    )
     run.add_argument("--task-runner", help="where shard work runs: thread (default), dask or ray")
-    run.add_argument("--scheduler", metavar="ADDRESS",
-                     help="an existing cluster: tcp://HOST:8786 (dask) or ray://HOST:10001 (ray)")
-    run.add_argument("--workers", type=positive_int, help="processes of a local dask/ray cluster (default: one per core)")
-    run.add_argument("--resume", nargs="?", const=LATEST, metavar="RUN_ID",
-                     help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps")
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", help="an existing cluster: tcp://HOST:8786 (dask) or ray://HOST:10001 (ray)"
+    )
+    run.add_argument(
+        "--workers", type=positive_int, help="processes of a local dask/ray cluster (default: one per core)"
+    )
+    run.add_argument(
+        "--resume",
+        nargs="?",
+        const=LATEST,
+        metavar="RUN_ID",
+        help="continue the latest unfinished run in --data-dir (or RUN_ID), redoing only unfinished steps",
+    )
     run.set_defaults(func=cmd_run)
 
-    init = sub.add_parser("init-model", help="write a small random causal LM and its tokenizer to a folder (hf learner)")
+    init = sub.add_parser(
+        "init-model", help="write a small random causal LM and its tokenizer to a folder (hf learner)"
+    )
     init.add_argument("dir", type=Path, help="the model folder to create")
     init.add_argument("--hidden-size", type=positive_int, default=64, help="width (default: 64)")
     init.add_argument("--layers", type=positive_int, default=2, help="transformer layers (default: 2)")
@@ -300,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate items of one skill and level to Parquet")
     gen.add_argument("--skill", required=True)
     gen.add_argument("--level", type=positive_int, required=True)
-    gen.add_argument("-n", type=bounded_int(1, MAX_GENERATE), required=True, help=f"number of items (at most {MAX_GENERATE:,})")
+    gen.add_argument(
+        "-n", type=bounded_int(1, MAX_GENERATE), required=True, help=f"number of items (at most {MAX_GENERATE:,})"
+    )
     gen.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0)
     gen.add_argument("-o", "--output", required=True, help="output .parquet file")
     gen.set_defaults(func=cmd_generate)
@@ -315,23 +363,38 @@ def build_parser() -> argparse.ArgumentParser:
     ins.set_defaults(func=cmd_inspect)
 
     exp = sub.add_parser("export", help="export a run's or tier's items (parquet, jsonl, openai-chat, trl, verl)")
-    exp.add_argument("--format", required=True, choices=("parquet", "jsonl", "openai-chat", "trl", "verl"),
-                     help="trl: JSONL for TRL/OpenRLHF; verl: Parquet in verl's schema")
+    exp.add_argument(
+        "--format",
+        required=True,
+        choices=("parquet", "jsonl", "openai-chat", "trl", "verl"),
+        help="trl: JSONL for TRL/OpenRLHF; verl: Parquet in verl's schema",
+    )
     exp.add_argument("--data-dir", type=Path, default=Path("data"))
     exp.add_argument("--run", help="run id (default: the latest run)")
     exp.add_argument("--tier", type=positive_int, help="one tier only")
-    exp.add_argument("--split", choices=("train", "eval"),
-                     help="one split only (default: all for parquet/jsonl, train for openai-chat/trl/verl)")
-    exp.add_argument("--include-held-out", action="store_true",
-                     help="training formats: export eval (held-out) items too, in the same file")
-    exp.add_argument("--prompt-template", metavar="NAME|FILE",
-                     help="trl/verl prompts: answer-line (default), boxed, short, or a YAML file with system, user, answer")
+    exp.add_argument(
+        "--split",
+        choices=("train", "eval"),
+        help="one split only (default: all for parquet/jsonl, train for openai-chat/trl/verl)",
+    )
+    exp.add_argument(
+        "--include-held-out",
+        action="store_true",
+        help="training formats: export eval (held-out) items too, in the same file",
+    )
+    exp.add_argument(
+        "--prompt-template",
+        metavar="NAME|FILE",
+        help="trl/verl prompts: answer-line (default), boxed, short, or a YAML file with system, user, answer",
+    )
     exp.add_argument("-o", "--output", required=True)
     exp.set_defaults(func=cmd_export)
 
     chk = sub.add_parser("check", help="check the catalogue and its tier files; --rebuild a damaged one")
     chk.add_argument("--data-dir", type=Path, default=Path("data"))
-    chk.add_argument("--rebuild", action="store_true", help="rebuild a damaged or lost catalogue's items from the tier files")
+    chk.add_argument(
+        "--rebuild", action="store_true", help="rebuild a damaged or lost catalogue's items from the tier files"
+    )
     chk.set_defaults(func=cmd_check)
 
     rep = sub.add_parser("report", help="write a markdown report with plots for a run")
@@ -341,7 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=cmd_report)
 
     bench = sub.add_parser("benchmark", help="compare curriculum strategies at equal compute")
-    bench.add_argument("--strategies", help="comma-separated (default: every strategy that trains; `curriculum strategies` lists them)")
+    bench.add_argument(
+        "--strategies", help="comma-separated (default: every strategy that trains; `curriculum strategies` lists them)"
+    )
     bench.add_argument("--seeds", type=int, help="seeds per strategy (default: the preset's)")
     bench.add_argument("--steps", type=int, help="training steps per run (default: the preset's)")
     bench.add_argument("--workers", type=int, help="runs in parallel (default: the preset's)")
@@ -372,8 +437,10 @@ def main(argv: list[str] | None = None) -> int:
         failed = io_reason(err)
         if failed is None:
             raise
-        print(f"curriculum: error: {failed[0]}; free space or fix the data dir, then `curriculum run --resume`",
-              file=sys.stderr)
+        print(
+            f"curriculum: error: {failed[0]}; free space or fix the data dir, then `curriculum run --resume`",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP during a run (flows.launch.Stopped)
         signum = getattr(err, "signum", 2)

@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 from curriculum.errors import ConfigError
 
 TASK_RUNNERS = ("thread", "dask", "ray")
-EXTRAS = {"dask": ("prefect_dask", "the dask extra: pip install 'curriculum[dask]'"),
-          "ray": ("prefect_ray", "prefect-ray: pip install prefect-ray")}
+EXTRAS = {
+    "dask": ("prefect_dask", "the dask extra: pip install 'curriculum[dask]'"),
+    "ray": ("prefect_ray", "prefect-ray: pip install prefect-ray"),
+}
 DEFAULT_PORTS = {"dask": 8786, "ray": 10001}
 CONNECT_TIMEOUT_S = 2.0
 

@@ -59,17 +59,21 @@ def select_items(data_dir: Path, run_id: str | None, tier: int | None, split: st
     )
     if items.height == 0:
         what = f"tier {tier} of run {run_id}" if tier is not None else f"run {run_id}"
-        raise InputFileError(f"nothing to export: {what} has no accepted items" + (f" in split {split}" if split else ""))
+        raise InputFileError(
+            f"nothing to export: {what} has no accepted items" + (f" in split {split}" if split else "")
+        )
     return run_id, items
 
 
 def chat_records(items: pl.DataFrame, system: str = CHAT_SYSTEM) -> list[dict]:
     return [
-        {"messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": q},
-            {"role": "assistant", "content": a},
-        ]}
+        {
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": q},
+                {"role": "assistant", "content": a},
+            ]
+        }
         for q, a in zip(items["question"].to_list(), items["answer"].to_list())
     ]
 
@@ -94,13 +98,20 @@ def trainer_records(
             "ability": row["domain"],
             "reward_model": {"style": "rule", "ground_truth": answer},
             "extra_info": {
-                "item_id": row["item_id"], "skill": skill, "level": level, "tier": tier, "run_id": run_id,
-                "split": row["split"], "params": row["params"],
+                "item_id": row["item_id"],
+                "skill": skill,
+                "level": level,
+                "tier": tier,
+                "run_id": run_id,
+                "split": row["split"],
+                "params": row["params"],
             },
         }
         if trl:
             record |= {
-                "skill": skill, "level": level, "item_id": row["item_id"],
+                "skill": skill,
+                "level": level,
+                "item_id": row["item_id"],
                 "completion": [{"role": "assistant", "content": template.completion(answer)}],
                 "label": label_of(skill, answer, level, row["item_id"]),
             }
@@ -113,19 +124,31 @@ def verl_schema():
     import pyarrow as pa
 
     message = pa.struct([("role", pa.string()), ("content", pa.string())])
-    return pa.schema([
-        ("prompt", pa.list_(message)),
-        ("question", pa.string()),
-        ("answer", pa.string()),
-        ("solution", pa.string()),
-        ("data_source", pa.string()),
-        ("ability", pa.string()),
-        ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-        ("extra_info", pa.struct([
-            ("item_id", pa.string()), ("skill", pa.string()), ("level", pa.int32()), ("tier", pa.int32()),
-            ("run_id", pa.string()), ("split", pa.string()), ("params", pa.string()),
-        ])),
-    ])
+    return pa.schema(
+        [
+            ("prompt", pa.list_(message)),
+            ("question", pa.string()),
+            ("answer", pa.string()),
+            ("solution", pa.string()),
+            ("data_source", pa.string()),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("item_id", pa.string()),
+                        ("skill", pa.string()),
+                        ("level", pa.int32()),
+                        ("tier", pa.int32()),
+                        ("run_id", pa.string()),
+                        ("split", pa.string()),
+                        ("params", pa.string()),
+                    ]
+                ),
+            ),
+        ]
+    )
 
 
 def write_export(

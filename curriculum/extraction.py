@@ -41,7 +41,14 @@ _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}")
 _LATEX_SPACE = re.compile(r"\\[,;:! ]|\\(?:left|right|displaystyle)\b")
 _LATEX_OPS = {
-    r"\cdot": "*", r"\times": "*", r"\div": "/", r"\le": "<=", r"\ge": ">=", r"\neq": "!=", r"\lt": "<", r"\gt": ">",
+    r"\cdot": "*",
+    r"\times": "*",
+    r"\div": "/",
+    r"\le": "<=",
+    r"\ge": ">=",
+    r"\neq": "!=",
+    r"\lt": "<",
+    r"\gt": ">",
 }
 _LATEX_OP = re.compile(r"\\(?:cdot|times|div|le|ge|neq|lt|gt)(?![A-Za-z])")
 _MATH_DELIMS = (("$$", "$$"), ("$", "$"), (r"\(", r"\)"), (r"\[", r"\]"))
@@ -120,7 +127,9 @@ def _read_clean(texts: Sequence[str], likely: Sequence[str | None] | None) -> li
             ends = list(map(_settled_ending, likely))
         except TypeError:  # a likely answer that is not a string
             ends = [_settled_ending(h) if type(h) is str else _UNSETTLED for h in likely]
-        stated = list(map(or_, map(str.endswith, texts, map(itemgetter(0), ends)), map(eq, texts, map(itemgetter(1), ends))))
+        stated = list(
+            map(or_, map(str.endswith, texts, map(itemgetter(0), ends)), map(eq, texts, map(itemgetter(1), ends)))
+        )
         out = [h if s else None for h, s in zip(likely, stated)]
         todo = compress(todo, map(not_, stated))
     lines: list[int] = []  # rows read off an answer line that looks settled (checked below, all at once)
@@ -174,7 +183,11 @@ def _settled_ending(answer: str) -> tuple[str, str]:
 def _unmarked(text: str) -> bool:
     """ASCII text without a marker, nor anything that could make one (markdown, carriage returns)."""
     return (
-        text.isascii() and "*" not in text and "`" not in text and "\r" not in text and "####" not in text
+        text.isascii()
+        and "*" not in text
+        and "`" not in text
+        and "\r" not in text
+        and "####" not in text
         and "answer" not in text.lower()
     )
 

@@ -39,7 +39,9 @@ def params_json(params: list[dict]) -> list[str]:
     return out
 
 
-def generate_chunk(skill_name: str, level: int, n: int, seed: int, chunk: int, source: str = "procedural") -> pl.DataFrame:
+def generate_chunk(
+    skill_name: str, level: int, n: int, seed: int, chunk: int, source: str = "procedural"
+) -> pl.DataFrame:
     """n candidates of one chunk of a (skill, level) stream, from the RNG seeded by chunk_seed: both splits, not deduplicated."""
     skill = get_skill(skill_name)
     cseed = chunk_seed(seed, skill.name, level, chunk)

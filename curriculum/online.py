@@ -37,9 +37,17 @@ from curriculum.store import Store
 
 TRAINERS = ("trl", "verl")
 REWARD_SCHEMA = {
-    "tier": pl.Int32, "item_id": pl.String, "skill": pl.String, "domain": pl.String, "level": pl.Int32,
-    "source": pl.String, "question": pl.String, "answer": pl.String, "prediction": pl.String,
-    "correct": pl.Boolean, "learner": pl.String,
+    "tier": pl.Int32,
+    "item_id": pl.String,
+    "skill": pl.String,
+    "domain": pl.String,
+    "level": pl.Int32,
+    "source": pl.String,
+    "question": pl.String,
+    "answer": pl.String,
+    "prediction": pl.String,
+    "correct": pl.Boolean,
+    "learner": pl.String,
 }
 
 
@@ -132,16 +140,34 @@ class OnlineCurriculum:
             if item is None:  # not one of this run's tiers (a row of a trainer's fixed pool): the current tier's
                 if s.skill not in self._skills or s.level is None:
                     continue
-                item = {"tier": max(self.tier, 1), "item_id": s.item_id, "skill": s.skill, "level": int(s.level),
-                        "domain": self._skills[s.skill], "source": "pool", "question": None, "answer": None}
+                item = {
+                    "tier": max(self.tier, 1),
+                    "item_id": s.item_id,
+                    "skill": s.skill,
+                    "level": int(s.level),
+                    "domain": self._skills[s.skill],
+                    "source": "pool",
+                    "question": None,
+                    "answer": None,
+                }
             correct = s.reward >= 1.0
             self._rewards[(item["skill"], item["level"])].append(correct)
             self._new[item["skill"]] += 1
-            rows.append({
-                "tier": item["tier"], "item_id": item["item_id"], "skill": item["skill"], "domain": item["domain"],
-                "level": item["level"], "source": item["source"], "question": item["question"],
-                "answer": item["answer"], "prediction": s.extracted, "correct": correct, "learner": self.trainer,
-            })
+            rows.append(
+                {
+                    "tier": item["tier"],
+                    "item_id": item["item_id"],
+                    "skill": item["skill"],
+                    "domain": item["domain"],
+                    "level": item["level"],
+                    "source": item["source"],
+                    "question": item["question"],
+                    "answer": item["answer"],
+                    "prediction": s.extracted,
+                    "correct": correct,
+                    "learner": self.trainer,
+                }
+            )
         if rows:
             self.store.append_rewards(self.run_id, pl.DataFrame(rows, schema=REWARD_SCHEMA))
         skills = {r["skill"] for r in self._records}
@@ -223,8 +249,11 @@ class OnlineCurriculum:
         if not self._records:
             self._start(self.tier + 1)
         _, attempt = self._attempt()
-        return {(s, lv): n for (s, lv, split), n in self.store.tier_plan(self.run_id, self.tier, attempt).counts().items()
-                if split == "train"}
+        return {
+            (s, lv): n
+            for (s, lv, split), n in self.store.tier_plan(self.run_id, self.tier, attempt).counts().items()
+            if split == "train"
+        }
 
     def _attempt(self) -> tuple[TierStatus, int]:
         attempt, status = self.store.tier_status(self.run_id, self.tier)
@@ -237,12 +266,13 @@ class OnlineCurriculum:
         """After a restart: the rewards window from the stored rewards, and the tier that was being served."""
         rewards = self.store.query(
             "SELECT skill, level, correct, tier FROM evaluations WHERE run_id = ? AND kind = 'reward'"
-            " ORDER BY evaluated_at", [self.run_id],
+            " ORDER BY evaluated_at",
+            [self.run_id],
         )
         latest = self.store.query("SELECT max(tier) AS t FROM tiers WHERE run_id = ?", [self.run_id])["t"].item()
         if latest is None:
             return
-        for skill, level, correct, tier in rewards.iter_rows():
+        for skill, level, correct, _tier in rewards.iter_rows():
             self._rewards[(skill, level)].append(correct)
         self.tier = latest
         done = self._attempt()[0] is TierStatus.COMPLETE

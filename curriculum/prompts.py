@@ -17,7 +17,7 @@ from curriculum.errors import InputFileError
 
 ANSWER_LINE_SYSTEM = (
     "You are solving a maths or logic exercise. Work it out briefly if you need to, then give the final "
-    "answer alone on the last line in the form \"Answer: <answer>\", using any answer format the "
+    'answer alone on the last line in the form "Answer: <answer>", using any answer format the '
     "exercise asks for."
 )
 BOXED_SYSTEM = (
@@ -67,7 +67,7 @@ TEMPLATES: dict[str, PromptTemplate] = {
         PromptTemplate(name="answer-line", system=ANSWER_LINE_SYSTEM, answer="Answer: {answer}"),
         PromptTemplate(name="boxed", system=BOXED_SYSTEM, answer="\\boxed{{answer}}"),
         # no system message: for small models and short contexts
-        PromptTemplate(name="short", user="{question}\nEnd with \"Answer: <answer>\".", answer="Answer: {answer}"),
+        PromptTemplate(name="short", user='{question}\nEnd with "Answer: <answer>".', answer="Answer: {answer}"),
     )
 }
 DEFAULT_TEMPLATE = "answer-line"

@@ -68,19 +68,24 @@ def frontier_table(store: Store, run_id: str) -> pl.DataFrame:
         " QUALIFY row_number() OVER (PARTITION BY skill ORDER BY tier DESC) = 1 ORDER BY skill",
         [run_id],
     )
-    max_level = json.loads(store.query("SELECT config FROM runs WHERE run_id = ?", [run_id])["config"][0]).get(
-        "frontier", {}).get("max_level", 64)
+    max_level = (
+        json.loads(store.query("SELECT config FROM runs WHERE run_id = ?", [run_id])["config"][0])
+        .get("frontier", {})
+        .get("max_level", 64)
+    )
     rows = []
     for skill, evidence in latest.iter_rows():
         search = Search.from_json(json.loads(evidence)["search"])
         capped = search.hi is None and search.done(max_level)
-        rows.append({
-            "skill": skill,
-            "frontier": f">={search.frontier}" if capped else str(search.frontier),
-            "finished": search.done(max_level),
-            "items": search.items,
-            "probes": ", ".join(f"L{lv}: {acc:.2f} ({n})" for lv, acc, n in search.probes),
-        })
+        rows.append(
+            {
+                "skill": skill,
+                "frontier": f">={search.frontier}" if capped else str(search.frontier),
+                "finished": search.done(max_level),
+                "items": search.items,
+                "probes": ", ".join(f"L{lv}: {acc:.2f} ({n})" for lv, acc, n in search.probes),
+            }
+        )
     schema = {"skill": pl.String, "frontier": pl.String, "finished": pl.Boolean, "items": pl.Int64, "probes": pl.String}
     return pl.DataFrame(rows, schema=schema)
 
@@ -114,9 +119,13 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
         raise InputFileError(f"cannot write the report to {out}: {err.strerror or err}") from None
     decisions = store.query(
         "SELECT tier, skill, level_before, level_after, accuracy, action, reason FROM decisions"
-        " WHERE run_id = ? ORDER BY skill, tier", [run_id])
+        " WHERE run_id = ? ORDER BY skill, tier",
+        [run_id],
+    )
     accuracy = store.query(
-        "SELECT tier, skill, level, n, accuracy FROM skill_accuracy WHERE run_id = ? ORDER BY skill, tier, level", [run_id])
+        "SELECT tier, skill, level, n, accuracy FROM skill_accuracy WHERE run_id = ? ORDER BY skill, tier, level",
+        [run_id],
+    )
 
     fig, (ax_level, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for skill, rows in decisions.group_by("skill", maintain_order=True):
@@ -138,11 +147,30 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
 
-    lines = [f"# Curriculum run `{run_id}`", "", "![trajectory](trajectory.png)", "", "## Runs", "",
-             markdown_table(runs_table(store).filter(pl.col("run_id") == run_id)), "", "## Tiers", "",
-             markdown_table(tiers_table(store, run_id)), "", "## Level per skill", "",
-             markdown_table(trajectory_table(store, run_id)), "", "## Held-out accuracy by tier, skill and level", "",
-             markdown_table(accuracy), "", "## Decisions", ""]
+    lines = [
+        f"# Curriculum run `{run_id}`",
+        "",
+        "![trajectory](trajectory.png)",
+        "",
+        "## Runs",
+        "",
+        markdown_table(runs_table(store).filter(pl.col("run_id") == run_id)),
+        "",
+        "## Tiers",
+        "",
+        markdown_table(tiers_table(store, run_id)),
+        "",
+        "## Level per skill",
+        "",
+        markdown_table(trajectory_table(store, run_id)),
+        "",
+        "## Held-out accuracy by tier, skill and level",
+        "",
+        markdown_table(accuracy),
+        "",
+        "## Decisions",
+        "",
+    ]
     lines += [f"- tier {r['tier']}: {r['reason']}" for r in decisions.sort("tier", "skill").iter_rows(named=True)]
     path = out / "report.md"
     with atomic_write(path) as tmp:
@@ -153,6 +181,8 @@ def write_report(data_dir, run_id: str | None = None, out_dir=None):
 def markdown_table(frame: pl.DataFrame) -> str:
     head = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    body = ["| " + " | ".join("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
-            for row in frame.iter_rows()]
+    body = [
+        "| " + " | ".join("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+        for row in frame.iter_rows()
+    ]
     return "\n".join([head, rule, *body])

@@ -57,8 +57,15 @@ class Scores(Sequence[Score]):
 
     __slots__ = ("rewards", "outcomes", "skills", "levels", "item_ids", "extracted")
 
-    def __init__(self, rewards: list[float], outcomes: list[Outcome], skills: list[str], levels: list[int | None],
-                 item_ids: list[str | None], extracted: list[str | None]) -> None:
+    def __init__(
+        self,
+        rewards: list[float],
+        outcomes: list[Outcome],
+        skills: list[str],
+        levels: list[int | None],
+        item_ids: list[str | None],
+        extracted: list[str | None],
+    ) -> None:
         self.rewards, self.outcomes, self.skills = rewards, outcomes, skills
         self.levels, self.item_ids, self.extracted = levels, item_ids, extracted
 
@@ -71,8 +78,9 @@ class Scores(Sequence[Score]):
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return list(self)[i]
-        return Score(self.rewards[i], self.outcomes[i], self.skills[i], self.levels[i], self.item_ids[i],
-                     self.extracted[i])
+        return Score(
+            self.rewards[i], self.outcomes[i], self.skills[i], self.levels[i], self.item_ids[i], self.extracted[i]
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
@@ -97,7 +105,11 @@ class RewardTally:
     def add(self, scores: Iterable[Score]) -> None:
         if not isinstance(scores, Scores):
             scores = list(scores)
-            skills, outcomes, rewards = [s.skill for s in scores], [s.outcome for s in scores], [s.reward for s in scores]
+            skills, outcomes, rewards = (
+                [s.skill for s in scores],
+                [s.outcome for s in scores],
+                [s.reward for s in scores],
+            )
         else:
             skills, outcomes, rewards = scores.skills, scores.outcomes, scores.rewards
         correct = Counter(compress(skills, rewards)) if len(set(rewards)) > 1 or 1.0 in rewards else Counter()
@@ -240,7 +252,10 @@ def score_completions(
             accepted = []
             for i in rows:
                 item = {
-                    "skill": skill.name, "answer": golds[i], "level": level_of[i], "item_id": id_of[i],
+                    "skill": skill.name,
+                    "answer": golds[i],
+                    "level": level_of[i],
+                    "item_id": id_of[i],
                     "question": "" if not questions or questions[i] is None else str(questions[i]),
                     "params": params[i] if params else None,
                 }
@@ -317,7 +332,9 @@ class TRLReward:
         rows = sorted(first.values())
         golds = list(dataset["answer"])
         questions = list(dataset["question"]) if "question" in columns else None
-        check_golds([skills[i] for i in rows], [golds[i] for i in rows], [questions[i] for i in rows] if questions else None)
+        check_golds(
+            [skills[i] for i in rows], [golds[i] for i in rows], [questions[i] for i in rows] if questions else None
+        )
         self._checked = True
 
     def __call__(
@@ -373,19 +390,26 @@ def compute_score(
     info = extra_info if isinstance(extra_info, Mapping) else {}
     name = info.get("skill")
     if isinstance(data_source, str) and data_source.startswith(DATA_SOURCE_PREFIX):
-        name = data_source[len(DATA_SOURCE_PREFIX):]
+        name = data_source[len(DATA_SOURCE_PREFIX) :]
     if name is None:
         raise RewardSetupError(
             f"reward: data_source {str(data_source)[:80]!r} is not curriculum/<skill> and extra_info names no skill"
         )
     [s] = score_completions(
-        [name], [ground_truth], [solution_str],
-        questions=[info.get("question")], levels=[info.get("level")], item_ids=[info.get("item_id")],
+        [name],
+        [ground_truth],
+        [solution_str],
+        questions=[info.get("question")],
+        levels=[info.get("level")],
+        item_ids=[info.get("item_id")],
         params=[info.get("params")],
     )
     return {
-        "score": s.reward, "acc": s.reward, "no_answer": float(s.outcome == "no_answer"),
-        "level": s.level if s.level is not None else 0, "skill": s.skill,
+        "score": s.reward,
+        "acc": s.reward,
+        "no_answer": float(s.outcome == "no_answer"),
+        "level": s.level if s.level is not None else 0,
+        "skill": s.skill,
     }
 
 
@@ -402,12 +426,15 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
 
     parsed = [_label(x) for x in labels]
     responses = [
-        q[len(p):] if isinstance(q, str) and isinstance(p, str) and q.startswith(p) else q
+        q[len(p) :] if isinstance(q, str) and isinstance(p, str) and q.startswith(p) else q
         for q, p in zip(queries, prompts)
     ]
     scores = score_completions(
-        [x.get("skill") for x in parsed], [x.get("answer") for x in parsed], responses,
-        levels=[x.get("level") for x in parsed], item_ids=[x.get("item_id") for x in parsed],
+        [x.get("skill") for x in parsed],
+        [x.get("answer") for x in parsed],
+        responses,
+        levels=[x.get("level") for x in parsed],
+        item_ids=[x.get("item_id") for x in parsed],
     )
     rewards = torch.tensor(scores.rewards, dtype=torch.float32)
     no_answer = scores.outcomes.count("no_answer") / max(len(scores), 1)
@@ -427,9 +454,7 @@ def _label(raw: Any) -> Mapping[str, Any]:
     except ValueError:
         got = None
     if not isinstance(got, Mapping):
-        raise RewardSetupError(
-            f"reward: label {str(raw)[:80]!r} is not the export's JSON label; use --label_key label"
-        )
+        raise RewardSetupError(f"reward: label {str(raw)[:80]!r} is not the export's JSON label; use --label_key label")
     return got
 
 
@@ -438,5 +463,3 @@ def _int_or_none(value: Any) -> int | None:
         return None if value is None else int(value)
     except (TypeError, ValueError, OverflowError):
         return None
-
-

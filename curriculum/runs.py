@@ -109,14 +109,21 @@ def start_run(config: RunConfig, run_id: str | None = None, learner: str | None 
     store = Store(config.data_dir).init()
     run_id = run_id or new_run_id()
     store.start_run(
-        run_id, config.name, config.seed, learner or config.learner.kind, config.controller, config.tiers,
+        run_id,
+        config.name,
+        config.seed,
+        learner or config.learner.kind,
+        config.controller,
+        config.tiers,
         config.model_dump(mode="json"),
     )
     return run_id
 
 
 def resumable_run(
-    data_dir: Path, run_id: str | None = None, execution: dict[str, Any] | None = None,
+    data_dir: Path,
+    run_id: str | None = None,
+    execution: dict[str, Any] | None = None,
     learner: dict[str, Any] | None = None,
 ) -> tuple[str, RunConfig]:
     """The run to resume (the latest unfinished one, or `run_id`) and its recorded config; `execution`
@@ -127,7 +134,9 @@ def resumable_run(
     store = open_store(data_dir)
     store.init()  # refuses catalogues from an unknown (newer) version
     if run_id is None:
-        rows = store.query("SELECT run_id, config FROM runs WHERE status <> 'completed' ORDER BY started_at DESC LIMIT 1")
+        rows = store.query(
+            "SELECT run_id, config FROM runs WHERE status <> 'completed' ORDER BY started_at DESC LIMIT 1"
+        )
         if rows.height == 0:
             raise NothingToResume(f"nothing to resume in {store.path}: every run there completed")
     else:

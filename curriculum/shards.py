@@ -289,4 +289,3 @@ def generate_tier(
             generated[s.key] = max(generated[s.key], s.first_chunk + s.chunks)
         shards += extra
         frames += list(map_fn(generate_shard, extra))
-

@@ -153,7 +153,9 @@ def validate_step(config: RunConfig, run_id: str, tier: int, attempt: int = 1, m
     return report
 
 
-def train_step(config: RunConfig, run_id: str, tier: int, attempt: int, on_progress: Progress | None = None) -> dict[str, Any]:
+def train_step(
+    config: RunConfig, run_id: str, tier: int, attempt: int, on_progress: Progress | None = None
+) -> dict[str, Any]:
     """Train the learner on the tier's train items plus replay of every earlier accepted tier."""
     store = Store(config.data_dir)
     items = store.tier_items(run_id, tier, attempt)
@@ -225,7 +227,9 @@ def decide_step(config: RunConfig, run_id: str, tier: int, attempt: int) -> pl.D
     store = Store(config.data_dir)
     controller = controller_of(config)
     state = controller.state(config, store.latest_decisions(run_id))
-    scored = store.query("SELECT * FROM evaluations WHERE run_id = ? AND tier = ? AND coalesce(source, '') <> 'real'", [run_id, tier])
+    scored = store.query(
+        "SELECT * FROM evaluations WHERE run_id = ? AND tier = ? AND coalesce(source, '') <> 'real'", [run_id, tier]
+    )
     _, decisions = controller.decide(config, state, scored, tier)
     store.write_decisions(run_id, tier, decisions)
     store.set_tier_status(run_id, tier, attempt, TierStatus.COMPLETE)

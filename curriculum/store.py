@@ -215,7 +215,9 @@ class Store:
                     if not LOCKED.search(str(err)):
                         raise self.damaged(err) from None
                     if time.monotonic() > deadline:
-                        raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
+                        raise CatalogueBusy(
+                            f"catalogue {self.path} is held by another process; try again later"
+                        ) from None
                     time.sleep(delay)
                     delay = min(delay * 2, 0.5)
             with deferred_signals():
@@ -231,7 +233,9 @@ class Store:
         damage: it says so)."""
         reason = " ".join(str(err).split()).removeprefix("IO Error: ")[:160]
         if re.search(r"No space left|disk is full|Disk full", reason, re.I):
-            return DataDirError(f"cannot write {self.path}: the disk is full; free space, then `curriculum run --resume`")
+            return DataDirError(
+                f"cannot write {self.path}: the disk is full; free space, then `curriculum run --resume`"
+            )
         tiers = len(list((self.data_dir / "runs").glob("*/tier-*.parquet"))) if (self.data_dir / "runs").is_dir() else 0
         return CatalogueDamaged(
             f"{self.path} is damaged: {reason}; the {tiers} tier file(s) under {self.data_dir / 'runs'} are intact: "
@@ -255,7 +259,9 @@ class Store:
 
     def reopen_run(self, run_id: str) -> None:
         with self.connect() as con:
-            con.execute("UPDATE runs SET status = 'running', finished_at = NULL, message = NULL WHERE run_id = ?", [run_id])
+            con.execute(
+                "UPDATE runs SET status = 'running', finished_at = NULL, message = NULL WHERE run_id = ?", [run_id]
+            )
 
     def finish_run(self, run_id: str, status: str, message: str | None = None) -> None:
         with self.connect() as con:
@@ -286,7 +292,9 @@ class Store:
         """The stored plan of a tier attempt (never recomputed: a resume under newer code reads the same plan)."""
         from curriculum.plan import TierPlan
 
-        rows = self.query("SELECT plan FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt])
+        rows = self.query(
+            "SELECT plan FROM tiers WHERE run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]
+        )
         if rows.height == 0 or rows["plan"][0] is None:
             raise LookupError(f"run {run_id} has no plan for tier {tier} attempt {attempt}")
         return TierPlan.from_json(rows["plan"][0])
@@ -306,7 +314,9 @@ class Store:
             failed = io_reason(err)
             if failed is None:
                 raise
-            raise DataDirError(f"cannot write {path}: {failed[0]}; free space, then `curriculum run --resume`") from None
+            raise DataDirError(
+                f"cannot write {path}: {failed[0]}; free space, then `curriculum run --resume`"
+            ) from None
         counts = items["split"].value_counts()
         n = dict(zip(counts["split"].to_list(), counts["count"].to_list()))
         rows = items.select(  # noqa: F841 (read by DuckDB's replacement scan below)
@@ -342,7 +352,14 @@ class Store:
             con.execute(
                 "UPDATE tiers SET status = ?, updated_at = ?, train_stats = coalesce(?, train_stats)"
                 " WHERE run_id = ? AND tier = ? AND attempt = ?",
-                [str(status), now(), json.dumps(train_stats) if train_stats is not None else None, run_id, tier, attempt],
+                [
+                    str(status),
+                    now(),
+                    json.dumps(train_stats) if train_stats is not None else None,
+                    run_id,
+                    tier,
+                    attempt,
+                ],
             )
             con.execute("COMMIT")
 
@@ -381,8 +398,11 @@ class Store:
 
     def write_validations(self, run_id: str, tier: int, attempt: int, frame: pl.DataFrame) -> None:
         rows = frame.select(
-            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"),
-            pl.all(), pl.lit(now()).alias("validated_at"),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(tier).alias("tier"),
+            pl.lit(attempt).alias("attempt"),
+            pl.all(),
+            pl.lit(now()).alias("validated_at"),
         )
         self._insert("validations", rows, ("run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]))
 
@@ -396,15 +416,23 @@ class Store:
     def append_rewards(self, run_id: str, frame: pl.DataFrame) -> None:
         """Rewards a trainer's completions earned, one row per completion (kind reward, with its own tier)."""
         rows = frame.select(
-            pl.lit(run_id).alias("run_id"), pl.all(), pl.lit("reward").alias("kind"), pl.lit(now()).alias("evaluated_at")
+            pl.lit(run_id).alias("run_id"),
+            pl.all(),
+            pl.lit("reward").alias("kind"),
+            pl.lit(now()).alias("evaluated_at"),
         )
         self._insert("evaluations", rows)
 
     def write_teacher_outcomes(self, run_id: str, tier: int, attempt: int, frame: pl.DataFrame) -> None:
         """Accepted and rejected teacher items of a tier attempt, by task and outcome (rejection reason)."""
         rows = frame.select(
-            pl.lit(run_id).alias("run_id"), pl.lit(tier).alias("tier"), pl.lit(attempt).alias("attempt"),
-            "task", "outcome", pl.col("count").cast(pl.Int64), pl.lit(now()).alias("recorded_at"),
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(tier).alias("tier"),
+            pl.lit(attempt).alias("attempt"),
+            "task",
+            "outcome",
+            pl.col("count").cast(pl.Int64),
+            pl.lit(now()).alias("recorded_at"),
         )
         self._insert("teacher_outcomes", rows, ("run_id = ? AND tier = ? AND attempt = ?", [run_id, tier, attempt]))
 

@@ -54,7 +54,11 @@ def build_tokenizer():
     core.decoder = decoders.ByteLevel()
     specials = [PAD, BOS, EOS, *(f"<|{role}|>" for role in ROLES)]
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core, bos_token=BOS, eos_token=EOS, pad_token=PAD, chat_template=CHAT_TEMPLATE,
+        tokenizer_object=core,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        chat_template=CHAT_TEMPLATE,
         model_max_length=1024,
     )
     tokenizer.add_special_tokens({"additional_special_tokens": specials[3:]})
@@ -92,7 +96,9 @@ def build_tiny_causal_lm(path: Path | str, config: TinyLMConfig | None = None) -
     return path
 
 
-def init_model(path: Path | str, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0) -> tuple[Path, int]:
+def init_model(
+    path: Path | str, hidden_size: int = 64, layers: int = 2, heads: int = 4, seed: int = 0
+) -> tuple[Path, int]:
     """`curriculum init-model`: a fresh tiny causal LM in a new or empty folder (never over another model);
     returns the folder and the parameter count."""
     from curriculum.errors import ModelError
@@ -103,8 +109,12 @@ def init_model(path: Path | str, hidden_size: int = 64, layers: int = 2, heads: 
     if hidden_size % heads:
         raise ModelError(f"--hidden-size ({hidden_size}) must be a multiple of --heads ({heads})")
     config = TinyLMConfig(
-        hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=layers, num_attention_heads=heads,
-        num_key_value_heads=heads // 2 if heads % 2 == 0 else heads, seed=seed,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads // 2 if heads % 2 == 0 else heads,
+        seed=seed,
     )
     import transformers
     from safetensors import safe_open

@@ -30,8 +30,13 @@ BALANCE_MAX_SHARE = 0.75  # ... where no single answer may take more than this s
 LENGTH_MIN_GROUP = 20  # question lengths are judged on (skill, level) groups at least this large
 LENGTH_FACTOR = 4  # ... where a question within [median / 4, median x 4] characters is in bounds
 RESULT_SCHEMA = {
-    "suite": pl.String, "expectation": pl.String, "column": pl.String, "success": pl.Boolean,
-    "unexpected_count": pl.Int64, "element_count": pl.Int64, "details": pl.String,
+    "suite": pl.String,
+    "expectation": pl.String,
+    "column": pl.String,
+    "success": pl.Boolean,
+    "unexpected_count": pl.Int64,
+    "element_count": pl.Int64,
+    "details": pl.String,
 }
 
 
@@ -108,7 +113,8 @@ def with_checks(
         train = pl.concat([ids.filter(split == "train"), pl.Series(list(earlier_train), dtype=pl.String)])
         held = pl.concat([ids.filter(split == "eval"), pl.Series(list(earlier_eval), dtype=pl.String)])
         checks["check_leak_free"] = (
-            pl.when(pl.col("split") == "eval").then(~pl.col("item_id").is_in(train.implode()))
+            pl.when(pl.col("split") == "eval")
+            .then(~pl.col("item_id").is_in(train.implode()))
             .otherwise(~pl.col("item_id").is_in(held.implode()))
         ).fill_null(False)
     group = ["skill", "level", "split"]
@@ -149,11 +155,15 @@ def with_checks(
         checks["check_question_length"] = (~generated | (size < LENGTH_MIN_GROUP) | in_bounds).fill_null(True)
     if "question" in has:
         # case, spacing and a trailing full stop or question mark do not make a question new
-        norm = pl.col("question").fill_null("").str.to_lowercase().str.replace_all(r"\s+", "").str.strip_chars_end(".?!")
+        norm = (
+            pl.col("question").fill_null("").str.to_lowercase().str.replace_all(r"\s+", "").str.strip_chars_end(".?!")
+        )
         checks["check_not_near_duplicate"] = norm.is_first_distinct()
     if {"source", "params"} <= has:
         llm = pl.col("source").fill_null("").str.starts_with("llm:")
-        checks["check_llm_evidence"] = ~llm | pl.col("params").fill_null("").str.contains('"verification"', literal=True)
+        checks["check_llm_evidence"] = ~llm | pl.col("params").fill_null("").str.contains(
+            '"verification"', literal=True
+        )
     return items.with_columns(**{k: v for k, v in checks.items()})
 
 
@@ -183,8 +193,14 @@ def _gx_checkpoint(suite_name: str, docs_dir: str | None):
         context.add_data_docs_site(site_name="curriculum", site_config=site)
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=["curriculum"]))
     raw = load_suite(suite_name)
-    suite = context.suites.add(gx.ExpectationSuite(name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta", {})))
-    batch = context.data_sources.add_pandas("tiers").add_dataframe_asset("tier").add_batch_definition_whole_dataframe("whole")
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta", {}))
+    )
+    batch = (
+        context.data_sources.add_pandas("tiers")
+        .add_dataframe_asset("tier")
+        .add_batch_definition_whole_dataframe("whole")
+    )
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
     return context.checkpoints.add(
         gx.Checkpoint(
@@ -218,8 +234,12 @@ def run_suite(frame: pl.DataFrame, suite_name: str = "tier", docs_dir: Path | No
         column = cfg.kwargs.get("column")
         if column and column.startswith("check_") and not r.success and column in frame.columns:
             bad = frame.filter(~pl.col(column).fill_null(False)).head(3)
-            examples = [f"{i}: {q[:60]!r} -> {a[:30]!r}" for i, q, a in bad.select(
-                pl.col("item_id").fill_null(""), pl.col("question").fill_null(""), pl.col("answer").fill_null("")).iter_rows()]
+            examples = [
+                f"{i}: {q[:60]!r} -> {a[:30]!r}"
+                for i, q, a in bad.select(
+                    pl.col("item_id").fill_null(""), pl.col("question").fill_null(""), pl.col("answer").fill_null("")
+                ).iter_rows()
+            ]
         else:
             examples = [str(v) for v in (res.get("partial_unexpected_list") or [])][:5]
         details: dict[str, Any] = {"examples": examples}
@@ -227,11 +247,17 @@ def run_suite(frame: pl.DataFrame, suite_name: str = "tier", docs_dir: Path | No
             details["error"] = str(r.exception_info.get("exception_message"))[:300]
         if "observed_value" in res:
             details["observed_value"] = str(res["observed_value"])
-        rows.append({
-            "suite": suite_name, "expectation": cfg.type, "column": column,
-            "success": bool(r.success), "unexpected_count": res.get("unexpected_count"),
-            "element_count": res.get("element_count", frame.height), "details": json.dumps(details),
-        })
+        rows.append(
+            {
+                "suite": suite_name,
+                "expectation": cfg.type,
+                "column": column,
+                "success": bool(r.success),
+                "unexpected_count": res.get("unexpected_count"),
+                "element_count": res.get("element_count", frame.height),
+                "details": json.dumps(details),
+            }
+        )
     results = pl.DataFrame(rows, schema=RESULT_SCHEMA)
     docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
     return ValidationReport(suite_name, bool(result.success), results, docs)

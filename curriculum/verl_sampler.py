@@ -39,8 +39,11 @@ class CurriculumSampler(_Base):  # type: ignore[misc, valid-type]
     def __init__(self, data_source: Sized, data_config: Any, curriculum: OnlineCurriculum | None = None) -> None:
         settings = _get(data_config, "curriculum", {}) or {}
         self.curriculum = curriculum or OnlineCurriculum.open(
-            _get(settings, "config"), _get(settings, "run_id"), trainer="verl",
-            window=int(_get(settings, "window", 20)), decide_every=int(_get(settings, "decide_every", 20)),
+            _get(settings, "config"),
+            _get(settings, "run_id"),
+            trainer="verl",
+            window=int(_get(settings, "window", 20)),
+            decide_every=int(_get(settings, "decide_every", 20)),
         )
         rows = getattr(data_source, "dataframe", data_source)
         self.size = len(rows)
@@ -77,6 +80,13 @@ class CurriculumSampler(_Base):  # type: ignore[misc, valid-type]
         infos = batch.non_tensor_batch["extra_info"]
         scores = batch.batch["token_level_scores"].sum(-1).tolist()
         self.curriculum.observe(
-            Score(float(r), "correct" if r >= 1.0 else "wrong", info["skill"], int(info["level"]), info.get("item_id"), None)
+            Score(
+                float(r),
+                "correct" if r >= 1.0 else "wrong",
+                info["skill"],
+                int(info["level"]),
+                info.get("item_id"),
+                None,
+            )
             for info, r in zip(infos, scores)
         )

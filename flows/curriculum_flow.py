@@ -39,12 +39,16 @@ def posted(what: str, post: Callable[..., Any], *args: Any, **kwargs: Any) -> An
         return None
 
 
-def emit(event: str, run_id: str, tier: int | None = None, skill: str | None = None, level: int | None = None,
-         **payload: Any) -> None:
+def emit(
+    event: str, run_id: str, tier: int | None = None, skill: str | None = None, level: int | None = None, **payload: Any
+) -> None:
     """A `curriculum.*` Prefect event about a run, with the run id, tier, skill and level as resource labels,
     for automations to react to (e.g. on curriculum.tier.rejected)."""
-    resource = {"prefect.resource.id": f"curriculum.run.{run_id}", "prefect.resource.name": run_id,
-                "curriculum.run-id": run_id}
+    resource = {
+        "prefect.resource.id": f"curriculum.run.{run_id}",
+        "prefect.resource.name": run_id,
+        "curriculum.run-id": run_id,
+    }
     for label, value in (("curriculum.tier", tier), ("curriculum.skill", skill), ("curriculum.level", level)):
         if value is not None:
             resource[label] = str(value)
@@ -81,11 +85,22 @@ def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bo
     docs = report.docs.resolve() if report.docs is not None else None
     markdown = artifacts.validation_markdown(report, tier, attempt, config.validation.max_attempts, docs)
     outcome = "passed" if report.success else "FAILED"
-    posted("the validation artifact", create_markdown_artifact, markdown=markdown, key=artifacts.key(run_id, "validation"),
-           description=f"Run {run_id}, tier {tier} attempt {attempt}: validation {outcome}")
+    posted(
+        "the validation artifact",
+        create_markdown_artifact,
+        markdown=markdown,
+        key=artifacts.key(run_id, "validation"),
+        description=f"Run {run_id}, tier {tier} attempt {attempt}: validation {outcome}",
+    )
     failed = report.failures()["expectation"].to_list()
-    emit(f"curriculum.tier.{'validated' if report.success else 'rejected'}", run_id, tier, attempt=attempt,
-         failed_expectations=failed, final=not report.success and attempt >= config.validation.max_attempts)
+    emit(
+        f"curriculum.tier.{'validated' if report.success else 'rejected'}",
+        run_id,
+        tier,
+        attempt=attempt,
+        failed_expectations=failed,
+        final=not report.success and attempt >= config.validation.max_attempts,
+    )
     return report.success
 
 
@@ -93,13 +108,22 @@ def validate_tier(config: RunConfig, run_id: str, tier: int, attempt: int) -> bo
 # captures the output itself, which print-as-log would flood the run's log with
 @task(task_run_name="train-tier-{tier}", log_prints=False)
 def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> dict:
-    artifact_id = posted("the training progress", create_progress_artifact, progress=0.0,
-                         key=artifacts.key(run_id, "training"), description=f"Run {run_id}: training on tier {tier}")
+    artifact_id = posted(
+        "the training progress",
+        create_progress_artifact,
+        progress=0.0,
+        key=artifacts.key(run_id, "training"),
+        description=f"Run {run_id}: training on tier {tier}",
+    )
 
     def on_progress(fraction: float) -> None:
         if artifact_id is not None:
-            posted("the training progress", update_progress_artifact, artifact_id=artifact_id,
-                   progress=round(100 * fraction, 1))
+            posted(
+                "the training progress",
+                update_progress_artifact,
+                artifact_id=artifact_id,
+                progress=round(100 * fraction, 1),
+            )
 
     return steps.train_step(config, run_id, tier, attempt, on_progress)
 
@@ -114,16 +138,34 @@ def evaluate_learner(config: RunConfig, run_id: str, tier: int, attempt: int) ->
 def decide_next(config: RunConfig, run_id: str, tier: int, attempt: int) -> list[dict]:
     decisions = steps.decide_step(config, run_id, tier, attempt)
     rows = artifacts.level_table(decisions)
-    posted("the level table", create_table_artifact, table=rows, key=artifacts.key(run_id, "levels"),
-           description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill")
-    posted("the decisions", create_markdown_artifact, markdown=artifacts.decisions_markdown(tier, decisions),
-           key=artifacts.key(run_id, "decisions"), description=f"Run {run_id}, tier {tier}: one sentence per skill")
+    posted(
+        "the level table",
+        create_table_artifact,
+        table=rows,
+        key=artifacts.key(run_id, "levels"),
+        description=f"Run {run_id}, tier {tier}: held-out accuracy and level per skill",
+    )
+    posted(
+        "the decisions",
+        create_markdown_artifact,
+        markdown=artifacts.decisions_markdown(tier, decisions),
+        key=artifacts.key(run_id, "decisions"),
+        description=f"Run {run_id}, tier {tier}: one sentence per skill",
+    )
     logger = get_run_logger()
     for r in decisions.iter_rows(named=True):
         logger.info(r["reason"])
         if r["action"] in ("promote", "demote"):
-            emit(f"curriculum.skill.{r['action']}d", run_id, tier, r["skill"], r["level_after"],
-                 level_before=r["level_before"], accuracy=r["accuracy"], reason=r["reason"])
+            emit(
+                f"curriculum.skill.{r['action']}d",
+                run_id,
+                tier,
+                r["skill"],
+                r["level_after"],
+                level_before=r["level_before"],
+                accuracy=r["accuracy"],
+                reason=r["reason"],
+            )
     return rows
 
 
@@ -158,7 +200,10 @@ def report_tier(tier: int, rows: list[dict] | None) -> None:
     if rows is None:
         print(f"tier {tier}: already complete")
     else:
-        print(f"tier {tier}: " + ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows))
+        print(
+            f"tier {tier}: "
+            + ", ".join(f"{r['skill']} L{r['level']}->{r['next_level']} ({r['accuracy']})" for r in rows)
+        )
 
 
 @flow(name="curriculum-run", flow_run_name=run_name, log_prints=True)
@@ -179,8 +224,10 @@ def run_locked(config: RunConfig, run_id: str, resume: bool) -> str:
         runs.start_run(config, run_id)
     store = Store(config.data_dir)
     controller = steps.controller_of(config)
-    print(f"run {run_id}: {config.controller}, up to {controller.max_tiers(config)} tiers, "
-          f"skills {', '.join(s.name for s in config.skills)}")
+    print(
+        f"run {run_id}: {config.controller}, up to {controller.max_tiers(config)} tiers, "
+        f"skills {', '.join(s.name for s in config.skills)}"
+    )
     try:
         with shard_runner(config.execution):
             loop.run_tiers(config, run_id, TASKS, on_tier=report_tier)
@@ -194,8 +241,13 @@ def run_locked(config: RunConfig, run_id: str, resume: bool) -> str:
         raise
     store.finish_run(run_id, "completed")
     emit("curriculum.run.completed", run_id)
-    posted("the run summary", create_markdown_artifact, markdown=summary(config, run_id),
-           key=artifacts.key(run_id, "summary"), description=f"Summary of run {run_id}")
+    posted(
+        "the run summary",
+        create_markdown_artifact,
+        markdown=summary(config, run_id),
+        key=artifacts.key(run_id, "summary"),
+        description=f"Summary of run {run_id}",
+    )
     return run_id
 
 
@@ -220,5 +272,12 @@ def summary(config: RunConfig, run_id: str) -> str:
     data = Path(config.data_dir).resolve()
     picture = posted("the trajectory picture", write_report, config.data_dir, run_id)
     docs = data / "docs" / "index.html" if config.validation.data_docs else None
-    return artifacts.summary_markdown(run_id, config.controller, title, table, data / "curriculum.duckdb",
-                                      picture.with_name("trajectory.png") if picture else None, docs)
+    return artifacts.summary_markdown(
+        run_id,
+        config.controller,
+        title,
+        table,
+        data / "curriculum.duckdb",
+        picture.with_name("trajectory.png") if picture else None,
+        docs,
+    )

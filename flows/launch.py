@@ -100,9 +100,12 @@ def launch(config: RunConfig, run_id: str, resume: bool = False) -> str:
     from flows.curriculum_flow import curriculum_run
 
     quiet = ExpectedFailures()
-    handlers = [h for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs") for h in logging.getLogger(name).handlers]
+    handlers = [
+        h
+        for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs")
+        for h in logging.getLogger(name).handlers
+    ]
     for handler in handlers:
         handler.addFilter(quiet)
     with stop_on_signals(), temporary_api(), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return curriculum_run(config, run_id=run_id, resume=resume)
-

@@ -32,5 +32,7 @@ def load_api_keys(config: Any) -> None:
         try:
             value = Secret.load(name).get()
         except (ValueError, OSError, RuntimeError):
-            raise ConfigError(f"no Prefect Secret block named {name!r}; create one (prefect block create secret)") from None
+            raise ConfigError(
+                f"no Prefect Secret block named {name!r}; create one (prefect block create secret)"
+            ) from None
         os.environ[endpoint.api_key_env] = str(value)

@@ -24,9 +24,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1440,1400", "--virtual-time-budget=20000"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1440,1400",
+    "--virtual-time-budget=20000",
+]
 
 
 def free_port() -> int:
@@ -63,21 +73,41 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="curriculum-ui-"))
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = os.environ | {"PREFECT_HOME": str(work / "prefect"), "PREFECT_API_URL": api,
-                        "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    server = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = os.environ | {
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_healthy(api)
         config = work / "run.yaml"
-        config.write_text(json.dumps({
-            "name": "ui-check", "tiers": 2, "data_dir": str(work / "data"),
-            "skills": [{"name": "comparison"}, {"name": "boolean_eval"}],
-            "tier": {"train_items_per_skill": 300, "eval_items_per_level": 30},
-            "learner": {"steps_per_tier": 60, "threads": 1, "model": {"n_layer": 1, "n_head": 2, "n_embd": 32}},
-        }))
-        run = subprocess.run([str(BIN / "curriculum"), "run", "--config", str(config)], env=env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=900)
+        config.write_text(
+            json.dumps(
+                {
+                    "name": "ui-check",
+                    "tiers": 2,
+                    "data_dir": str(work / "data"),
+                    "skills": [{"name": "comparison"}, {"name": "boolean_eval"}],
+                    "tier": {"train_items_per_skill": 300, "eval_items_per_level": 30},
+                    "learner": {"steps_per_tier": 60, "threads": 1, "model": {"n_layer": 1, "n_head": 2, "n_embd": 32}},
+                }
+            )
+        )
+        run = subprocess.run(
+            [str(BIN / "curriculum"), "run", "--config", str(config)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if run.returncode != 0:
             print(run.stderr[-2000:], file=sys.stderr)
             return 1

@@ -253,7 +253,9 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 state.requests.append(rec)
             return rec
 
-        def _send(self, rec: RecordedRequest, status: int, payload: Any, extra: Mapping[str, str] | None = None) -> None:
+        def _send(
+            self, rec: RecordedRequest, status: int, payload: Any, extra: Mapping[str, str] | None = None
+        ) -> None:
             raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             rec.status = status
             self.send_response(status)
@@ -286,8 +288,10 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 if job["status"] == "queued":
                     job["status"] = "running"
                 elif job["status"] == "running" and owner.fine_tuning == "fail":
-                    job.update(status="failed", error={"code": "invalid_file", "message": "training file rejected",
-                                                       "param": None})
+                    job.update(
+                        status="failed",
+                        error={"code": "invalid_file", "message": "training file rejected", "param": None},
+                    )
                 elif job["status"] == "running":
                     job.update(status="succeeded", fine_tuned_model=f"ft:{job['model']}:curriculum:{job['id']}")
                     owner.models = (*owner.models, job["fine_tuned_model"])
@@ -303,17 +307,36 @@ def _make_handler(owner: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if self.path.rstrip("/") == "/v1/files":
                 file_id = f"file-{len(owner.files) + 1}"
                 owner.files[file_id] = raw
-                return self._send(rec, 200, {"id": file_id, "object": "file", "bytes": len(raw), "created_at": 0,
-                                             "filename": "train.jsonl", "purpose": "fine-tune", "status": "processed"})
+                return self._send(
+                    rec,
+                    200,
+                    {
+                        "id": file_id,
+                        "object": "file",
+                        "bytes": len(raw),
+                        "created_at": 0,
+                        "filename": "train.jsonl",
+                        "purpose": "fine-tune",
+                        "status": "processed",
+                    },
+                )
             if self.path.rstrip("/") == "/v1/fine_tuning/jobs" and isinstance(body, dict):
                 if body.get("model") not in owner.models or body.get("training_file") not in owner.files:
                     return self._error(rec, 400, "unknown model or training file", "invalid_request")
                 job_id = f"ftjob-{len(owner.jobs) + 1}"
                 owner.jobs[job_id] = {
-                    "id": job_id, "object": "fine_tuning.job", "model": body["model"], "status": "queued",
-                    "training_file": body["training_file"], "created_at": 0, "fine_tuned_model": None,
-                    "organization_id": "org-test", "result_files": [], "seed": body.get("seed", 0),
-                    "hyperparameters": {"n_epochs": "auto"}, "error": None,
+                    "id": job_id,
+                    "object": "fine_tuning.job",
+                    "model": body["model"],
+                    "status": "queued",
+                    "training_file": body["training_file"],
+                    "created_at": 0,
+                    "fine_tuned_model": None,
+                    "organization_id": "org-test",
+                    "result_files": [],
+                    "seed": body.get("seed", 0),
+                    "hyperparameters": {"n_epochs": "auto"},
+                    "error": None,
                 }
                 return self._send(rec, 200, owner.jobs[job_id])
             return self._error(rec, 404, f"no route {self.path}", "not_found")

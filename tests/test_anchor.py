@@ -40,8 +40,12 @@ def test_jsonl_becomes_items_in_the_schema(tmp_path):
 def test_parquet_with_skill_and_domain_columns(tmp_path):
     path = tmp_path / "real.parquet"
     pl.DataFrame(
-        {"question": ["Is p or not p true?", "2 * 21 ="], "answer": ["yes", "42"], "skill": ["tautology", None],
-         "domain": ["logic", None]}
+        {
+            "question": ["Is p or not p true?", "2 * 21 ="],
+            "answer": ["yes", "42"],
+            "skill": ["tautology", None],
+            "domain": ["logic", None],
+        }
     ).write_parquet(path)
     items = load_anchor(path, domain="maths")
     assert items.select("skill", "domain").rows() == [("tautology", "logic"), ("real", "maths")]
@@ -72,7 +76,9 @@ def test_bad_files_are_one_line_errors(tmp_path, name, content, message):
 
 def test_empty_parquet_is_an_error(tmp_path):
     path = tmp_path / "empty.parquet"
-    pl.DataFrame({"question": [], "answer": []}, schema={"question": pl.String, "answer": pl.String}).write_parquet(path)
+    pl.DataFrame({"question": [], "answer": []}, schema={"question": pl.String, "answer": pl.String}).write_parquet(
+        path
+    )
     with pytest.raises(InputFileError, match="no items"):
         load_anchor(path)
 
@@ -132,7 +138,7 @@ def test_a_run_mixes_real_items_through_the_gate_and_reports_them_apart(tmp_path
     report = steps.validate_step(config, run_id, 1)
     assert report.success, report.describe_failures()  # real items pass the same gate
     scored = steps.evaluate_step(config, run_id, 1, 1)
-    assert (scored.filter(pl.col("source") == "real").height == real.filter(pl.col("split") == "eval").height)
+    assert scored.filter(pl.col("source") == "real").height == real.filter(pl.col("split") == "eval").height
     decisions = steps.decide_step(config, run_id, 1, 1)
     assert set(decisions["skill"]) == {"addition", "boolean_eval"}  # real items never move a level
     by_source = store.query("SELECT source, count(*) n FROM evaluations GROUP BY source ORDER BY source")
@@ -144,7 +150,8 @@ def test_a_blank_real_label_is_caught_by_the_gate(tmp_path):
 
     real = load_anchor(write_jsonl(tmp_path / "real.jsonl", real_rows(20)))
     assert validate_items(real).success
-    broken = real.with_columns(pl.when(pl.col("question") == "What is 3 + 3?").then(pl.lit(" . ")).otherwise("answer")
-                               .alias("answer"))
+    broken = real.with_columns(
+        pl.when(pl.col("question") == "What is 3 + 3?").then(pl.lit(" . ")).otherwise("answer").alias("answer")
+    )
     report = validate_items(broken)
     assert not report.success and "check_gold_verified" in report.failures()["column"].to_list()

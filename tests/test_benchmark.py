@@ -45,8 +45,13 @@ TINY = {
     "probe_items_per_level": 4,
     "eval_every": 1,
     "workers": 1,
-    "learner": {"steps_per_tier": 2, "batch_size": 8, "threads": 1, "device": "cpu",
-                "model": {"n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 64}},
+    "learner": {
+        "steps_per_tier": 2,
+        "batch_size": 8,
+        "threads": 1,
+        "device": "cpu",
+        "model": {"n_layer": 1, "n_head": 2, "n_embd": 16, "block_size": 64},
+    },
 }
 
 
@@ -155,8 +160,12 @@ def test_schedules_pick_their_levels(tmp_path):
     levels = lambda s, t: sorted({e.level for e in train_plan(spec, s, t, tmp_path)})  # noqa: E731
     assert levels("uniform", 1) == [1, 2, 3, 4, 5] and levels("hardest", 1) == [5]
     assert [levels("ladder", t) for t in (1, 2, 3, 4, 9, 20)] == [[1], [1], [2], [2], [5], [5]]
-    even = run_config(make_spec("default", skills={"comparison": 4, "boolean_eval": 2}, tiers=8, ladder_every=None),
-                      "ladder", 0, tmp_path)
+    even = run_config(
+        make_spec("default", skills={"comparison": 4, "boolean_eval": 2}, tiers=8, ladder_every=None),
+        "ladder",
+        0,
+        tmp_path,
+    )
     assert [ladder_level(even, 4, t) for t in range(1, 9)] == [1, 1, 2, 2, 3, 3, 4, 4]
     assert [ladder_level(even, 2, t) for t in range(1, 9)] == [1, 1, 1, 1, 2, 2, 2, 2]
     combined = train_plan(spec, "combined", 3, tmp_path)
@@ -164,9 +173,8 @@ def test_schedules_pick_their_levels(tmp_path):
 
 
 def test_a_fixed_schedule_needs_every_target_level(tmp_path):
-    from tests.conftest import tiny_config_dict
-
     from curriculum.config import parse_config
+    from tests.conftest import tiny_config_dict
 
     with pytest.raises(ConfigError, match="strategy 'uniform' needs a target_level for every skill"):
         parse_config(tiny_config_dict(tmp_path, strategy="uniform"))
@@ -177,7 +185,12 @@ def test_test_items_are_held_out_and_never_trained_on(tmp_path):
     test = held_out_items(spec)
     assert set(test["split"]) == {"eval"}
     assert sorted(test.select("skill", "level").unique().rows()) == [
-        ("boolean_eval", 1), ("boolean_eval", 2), ("comparison", 1), ("comparison", 2), ("comparison", 3)]
+        ("boolean_eval", 1),
+        ("boolean_eval", 2),
+        ("comparison", 1),
+        ("comparison", 2),
+        ("comparison", 3),
+    ]
     train = generate_tier(TierPlan(1, 5, tuple(train_plan(spec, "uniform", 1, tmp_path))))
     assert set(train["split"]) == {"train"}
     assert not set(train["item_id"]) & set(test["item_id"])
@@ -218,7 +231,9 @@ def test_cli_runs_a_benchmark_and_prints_the_table(tmp_path, monkeypatch, capsys
 
     monkeypatch.setitem(benchmark.PRESETS, "default", TINY)
     out = tmp_path / "b.json"
-    assert main(["benchmark", "--strategies", "uniform,hardest", "--seeds", "1", "--steps", "2", "--out", str(out)]) == 0
+    assert (
+        main(["benchmark", "--strategies", "uniform,hardest", "--seeds", "1", "--steps", "2", "--out", str(out)]) == 0
+    )
     printed = capsys.readouterr().out
     assert "strategy" in printed and "hardest" in printed and str(out) in printed
     data = json.loads(out.read_text())
@@ -251,4 +266,3 @@ def test_bad_specs_are_config_errors(overrides, message):
 def test_cli_bad_input_is_one_line_and_exit_2(args, message):
     line = one_line_error(cli("benchmark", *args))
     assert message in line
-

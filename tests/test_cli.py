@@ -19,7 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = os.environ | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     return subprocess.run(
-        [sys.executable, "-m", "curriculum.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=300
+        [sys.executable, "-m", "curriculum.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=300,
     )
 
 
@@ -44,13 +49,22 @@ def write_config(tmp_path: Path, **overrides) -> Path:
         (["run", "--tiers", "0"], "--tiers: must be >= 1"),
         (["run", "--learner", "gpt"], "unknown learner 'gpt'"),
         (["run", "--task-runner", "spark"], "unknown task runner 'spark'; known: thread, dask, ray"),
-        (["run", "--task-runner", "thread", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler needs --task-runner dask or ray"),
-        (["run", "--task-runner", "dask", "--scheduler", "tcp://127.0.0.1:1"], "no dask scheduler reachable at tcp://127.0.0.1:1"),
+        (
+            ["run", "--task-runner", "thread", "--scheduler", "tcp://127.0.0.1:8786"],
+            "--scheduler needs --task-runner dask or ray",
+        ),
+        (
+            ["run", "--task-runner", "dask", "--scheduler", "tcp://127.0.0.1:1"],
+            "no dask scheduler reachable at tcp://127.0.0.1:1",
+        ),
         (["run", "--workers", "0"], "--workers: must be >= 1"),
         (["generate", "--skill", "additon", "--level", "2", "-n", "5", "-o", "x.parquet"], "did you mean addition"),
         (["generate", "--skill", "addition", "--level", "0", "-n", "5", "-o", "x.parquet"], "--level: must be >= 1"),
         (["generate", "--skill", "addition", "--level", "2", "-n", "0", "-o", "x.parquet"], "-n: must be >= 1"),
-        (["generate", "--skill", "addition", "--level", "2", "-n", "5", "-o", "/nonexistent/dir/x.parquet"], "does not exist"),
+        (
+            ["generate", "--skill", "addition", "--level", "2", "-n", "5", "-o", "/nonexistent/dir/x.parquet"],
+            "does not exist",
+        ),
         (["validate", "missing.parquet"], "file not found"),
     ],
 )

@@ -84,7 +84,13 @@ def test_a_fixed_schedule_runs_through_the_same_loop(tmp_path):
     tiers = store.query("SELECT tier, status FROM tiers ORDER BY tier")
     assert tiers["status"].to_list() == ["complete", "complete"]
     levels = store.query("SELECT DISTINCT skill, level FROM items WHERE split = 'train' ORDER BY ALL")
-    assert levels.rows() == [("addition", 1), ("addition", 2), ("addition", 3), ("boolean_eval", 1), ("boolean_eval", 2)]
+    assert levels.rows() == [
+        ("addition", 1),
+        ("addition", 2),
+        ("addition", 3),
+        ("boolean_eval", 1),
+        ("boolean_eval", 2),
+    ]
     reasons = store.query("SELECT reason FROM decisions")["reason"]
     assert reasons.str.contains("uniform schedule").all()
 

@@ -37,8 +37,13 @@ def ui(tmp_path):
     }
     env.pop("PREFECT_API_URL", None)
     script = subprocess.Popen(
-        ["bash", str(ROOT / "scripts" / "ui.sh")], cwd=ROOT, env=env, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ["bash", str(ROOT / "scripts" / "ui.sh")],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         out, err = script.communicate(timeout=180)
@@ -60,9 +65,21 @@ def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
     listed = subprocess.run([PREFECT, "deployment", "ls"], env=ui, capture_output=True, text=True, timeout=60)
     assert "curriculum-run/nightly" in listed.stdout and "curriculum-run/adhoc" in listed.stdout
     run = subprocess.run(
-        [PREFECT, "deployment", "run", "curriculum-run/adhoc", "--params", json.dumps({"config": config}),
-         "--watch", "--watch-timeout", "300"],
-        env=ui, capture_output=True, text=True, timeout=360,
+        [
+            PREFECT,
+            "deployment",
+            "run",
+            "curriculum-run/adhoc",
+            "--params",
+            json.dumps({"config": config}),
+            "--watch",
+            "--watch-timeout",
+            "300",
+        ],
+        env=ui,
+        capture_output=True,
+        text=True,
+        timeout=360,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Completed" in run.stdout
@@ -94,7 +111,10 @@ def test_bad_parameters_are_rejected_before_the_run(ui, tmp_path):
     bad = {"config": {"skills": [{"name": "addition"}], "tiers": 0, "data_dir": str(tmp_path / "d")}}
     run = subprocess.run(
         [PREFECT, "deployment", "run", "curriculum-run/adhoc", "--params", json.dumps(bad)],
-        env=ui, capture_output=True, text=True, timeout=60,
+        env=ui,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode != 0
     assert "tiers" in (run.stdout + run.stderr)
@@ -103,13 +123,27 @@ def test_bad_parameters_are_rejected_before_the_run(ui, tmp_path):
     # line in the flow run's state, before anything is written
     for config, line in (
         (tiny_config_dict(tmp_path / "d", tiers=1, strategy="greedy"), "unknown strategy 'greedy'"),
-        (tiny_config_dict(tmp_path / "d", tiers=1, anchor={"path": str(tmp_path / "missing.jsonl")}),
-         f"anchor file not found: {tmp_path / 'missing.jsonl'}"),
+        (
+            tiny_config_dict(tmp_path / "d", tiers=1, anchor={"path": str(tmp_path / "missing.jsonl")}),
+            f"anchor file not found: {tmp_path / 'missing.jsonl'}",
+        ),
     ):
         run = subprocess.run(
-            [PREFECT, "deployment", "run", "curriculum-run/adhoc", "--params", json.dumps({"config": config}),
-             "--watch", "--watch-timeout", "300"],
-            env=ui, capture_output=True, text=True, timeout=360,
+            [
+                PREFECT,
+                "deployment",
+                "run",
+                "curriculum-run/adhoc",
+                "--params",
+                json.dumps({"config": config}),
+                "--watch",
+                "--watch-timeout",
+                "300",
+            ],
+            env=ui,
+            capture_output=True,
+            text=True,
+            timeout=360,
         )
         assert run.returncode != 0
         failed = flow_runs(ui)[-1]

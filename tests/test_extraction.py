@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,8 +60,10 @@ def test_long_and_hostile_input_keeps_the_tail():
 ANSWER_CHARS = st.characters(
     codec="ascii", categories=("L", "N"), include_characters=" /-,=<>", exclude_characters="`$\\"
 )
-clean_answers = st.text(ANSWER_CHARS, min_size=1, max_size=40).map(str.strip).filter(
-    lambda s: bool(s) and "answer" not in s.lower() and not s.startswith("#")
+clean_answers = (
+    st.text(ANSWER_CHARS, min_size=1, max_size=40)
+    .map(str.strip)
+    .filter(lambda s: bool(s) and "answer" not in s.lower() and not s.startswith("#"))
 )
 preambles = st.text(st.characters(codec="ascii", exclude_characters="`$\\*#{}"), max_size=200).filter(
     lambda s: "answer" not in s.lower() and "boxed" not in s.lower() and "fbox" not in s.lower()
@@ -99,8 +100,29 @@ def test_boxed_with_nested_braces(inner):
     assert last_boxed(f"work \\boxed{{{inner}}} more") == inner
 
 
-FRAGMENTS = st.sampled_from(["answer", "Answer:", "ANSWER is ", "final answer: ", "####", " #### ", "\n", " ", "5",
-                             "x = 2", ". ", "answers", "is", "é", "İ", "_answer:", "\t", "**", "3/4"])
+FRAGMENTS = st.sampled_from(
+    [
+        "answer",
+        "Answer:",
+        "ANSWER is ",
+        "final answer: ",
+        "####",
+        " #### ",
+        "\n",
+        " ",
+        "5",
+        "x = 2",
+        ". ",
+        "answers",
+        "is",
+        "é",
+        "İ",
+        "_answer:",
+        "\t",
+        "**",
+        "3/4",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -112,23 +134,55 @@ def test_the_fast_path_reads_the_same_last_marker(text):
     assert _last_marked(text) == reference
 
 
-BATCH_FRAGMENTS = st.sampled_from([
-    "Answer: ", "answer:", "ANSWER: ", "The answer is ", "#### ", "\\boxed{", "}", "box", "\x00", "\n", "\r", " ",
-    "  ", ".", "...", "**", "`", "$", "\\", "42", "-7", "3/4", "True", "x = 2", "é", "\t", "answers", "Answer: 42",
-])
+BATCH_FRAGMENTS = st.sampled_from(
+    [
+        "Answer: ",
+        "answer:",
+        "ANSWER: ",
+        "The answer is ",
+        "#### ",
+        "\\boxed{",
+        "}",
+        "box",
+        "\x00",
+        "\n",
+        "\r",
+        " ",
+        "  ",
+        ".",
+        "...",
+        "**",
+        "`",
+        "$",
+        "\\",
+        "42",
+        "-7",
+        "3/4",
+        "True",
+        "x = 2",
+        "é",
+        "\t",
+        "answers",
+        "Answer: 42",
+    ]
+)
 BATCH_TEXTS = st.one_of(
     st.none(),
     st.lists(BATCH_FRAGMENTS, max_size=12).map("".join),
     st.text(max_size=60),
-    st.builds(lambda pre, gold: pre + "\nAnswer: " + gold, st.text(max_size=30), st.sampled_from(["42", "3/4", "True"])),
+    st.builds(
+        lambda pre, gold: pre + "\nAnswer: " + gold, st.text(max_size=30), st.sampled_from(["42", "3/4", "True"])
+    ),
     st.just("x" * (MAX_INPUT_CHARS + 5) + "\n7"),
     st.just("Answer: " + "9" * (MAX_ANSWER_CHARS + 3)),
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(BATCH_TEXTS, max_size=8), st.lists(st.sampled_from(["42", "3/4", "True", "x = 2", " 5", "a  b",
-                                                                        "7.", "Answer", None]), max_size=8))
+@given(
+    st.lists(BATCH_TEXTS, max_size=8),
+    st.lists(st.sampled_from(["42", "3/4", "True", "x = 2", " 5", "a  b", "7.", "Answer", None]), max_size=8),
+)
 def test_a_batch_reads_exactly_what_each_text_reads_alone(texts, likely):
     """extract_answers is a faster path to the same answers, never a second definition of them."""
     from curriculum.extraction import extract_answers

@@ -19,7 +19,6 @@ from tests.conftest import tiny_config_dict
 
 
 def test_flow_runs_tiers_end_to_end(prefect_api, tmp_path):
-    from prefect.client.orchestration import get_client
 
     from flows.curriculum_flow import curriculum_run
 
@@ -58,7 +57,9 @@ def test_flow_runs_tiers_end_to_end(prefect_api, tmp_path):
     assert str(tmp_path / "data" / "docs" / "index.html") in text and "file://" not in text
     summary = by_key[key(run_id, "summary")]
     assert len(summary) == 1 and "data:image/png;base64," in str(summary[0].data)
-    assert len(by_key[key(run_id, "training")]) == 2 and {a.type for a in by_key[key(run_id, "training")]} == {"progress"}
+    assert len(by_key[key(run_id, "training")]) == 2 and {a.type for a in by_key[key(run_id, "training")]} == {
+        "progress"
+    }
     names = [e.event for e in curriculum_events(run_id, expect="curriculum.run.completed")]
     assert names.count("curriculum.tier.generated") == 2 and names.count("curriculum.tier.validated") == 2
     assert names.count("curriculum.run.completed") == 1 and "curriculum.tier.rejected" not in names
@@ -92,8 +93,10 @@ def curriculum_events(run_id: str, expect: str, timeout: float = 30.0) -> list:
 
     async def read():
         async with get_client() as client:
-            flt = EventFilter(event=EventNameFilter(prefix=["curriculum."]),
-                              resource=EventResourceFilter(id=[f"curriculum.run.{run_id}"]))
+            flt = EventFilter(
+                event=EventNameFilter(prefix=["curriculum."]),
+                resource=EventResourceFilter(id=[f"curriculum.run.{run_id}"]),
+            )
             page = await client.read_events(filter=flt, limit=50)
             return sorted(page.events, key=lambda e: e.occurred)
 
@@ -113,8 +116,15 @@ def broken_skill():
         a = rng.integers(10, 99, n).tolist()
         return Batch([f"{x} + 1 =" for x in a], [str(x + 2) for x in a])
 
-    skill = Skill("broken_sum", "maths", "wrong on purpose", addition_params, generate, verify_int,
-                  solve=lambda item: str(int(item["question"].split(" + ")[0]) + 1))
+    skill = Skill(
+        "broken_sum",
+        "maths",
+        "wrong on purpose",
+        addition_params,
+        generate,
+        verify_int,
+        solve=lambda item: str(int(item["question"].split(" + ")[0]) + 1),
+    )
     REGISTRY[skill.name] = skill
     yield skill
     del REGISTRY[skill.name]
@@ -132,12 +142,14 @@ def test_failing_tier_is_recorded_and_never_trained_on(prefect_api, tmp_path, br
     tiers = store.query("SELECT attempt, status, train_stats FROM tiers ORDER BY attempt")
     assert tiers["status"].to_list() == ["rejected", "rejected"]
     assert tiers["train_stats"].is_null().all()
-    failed = store.query("SELECT DISTINCT \"column\" FROM validations WHERE NOT success")
+    failed = store.query('SELECT DISTINCT "column" FROM validations WHERE NOT success')
     assert failed["column"].to_list() == ["check_gold_verified"]
     assert store.query("SELECT status FROM runs")["status"].item() == "failed"
     assert store.query("SELECT count(*) n FROM evaluations")["n"].item() == 0
     assert not list((config.data_dir / "runs").glob("*/learner.pt"))
-    rejected = curriculum_events(store.query("SELECT run_id FROM runs")["run_id"].item(), expect="curriculum.run.failed")
+    rejected = curriculum_events(
+        store.query("SELECT run_id FROM runs")["run_id"].item(), expect="curriculum.run.failed"
+    )
     names = [e.event for e in rejected]
     assert names.count("curriculum.tier.rejected") == 2 and names[-1] == "curriculum.run.failed"
     last = [e for e in rejected if e.event == "curriculum.tier.rejected"][-1]
@@ -155,4 +167,7 @@ def test_a_failing_artifact_post_never_fails_a_tier(prefect_api, tmp_path, monke
     monkeypatch.setattr(module, "emit_event", down)
     config = parse_config(tiny_config_dict(tmp_path / "data", tiers=1))
     run_id = module.curriculum_run(config)
-    assert Store(config.data_dir).query("SELECT status FROM runs WHERE run_id = ?", [run_id])["status"].item() == "completed"
+    assert (
+        Store(config.data_dir).query("SELECT status FROM runs WHERE run_id = ?", [run_id])["status"].item()
+        == "completed"
+    )

@@ -21,7 +21,11 @@ def search(accuracy_at, cfg: FrontierConfig = CFG, rng: random.Random | None = N
         if s.done(cfg.max_level):
             return s
         p = accuracy_at(s.level)
-        correct = sum((rng or random.Random(s.level)).random() < p for _ in range(cfg.batch)) if 0 < p < 1 else int(p * cfg.batch)
+        correct = (
+            sum((rng or random.Random(s.level)).random() < p for _ in range(cfg.batch))
+            if 0 < p < 1
+            else int(p * cfg.batch)
+        )
         s, _ = update(s, correct, cfg.batch, cfg)
     raise AssertionError("the search did not finish")
 

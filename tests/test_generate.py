@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curriculum.generate import generate_items
-from curriculum.seeds import chunk_seed
 from curriculum.items import ITEM_SCHEMA, item_id, item_ids, split_of
+from curriculum.seeds import chunk_seed
 from curriculum.shards import generate_tier
 from tests.conftest import SMALL_PLAN
 
@@ -86,9 +86,22 @@ def test_vector_ids_equal_single_ids_whatever_the_whitespace(questions):
     assert item_ids("addition", questions) == [item_id("addition", q) for q in questions]
 
 
-@given(st.lists(st.dictionaries(st.sampled_from("abcd"), st.one_of(
-    st.integers(-2, 2), st.floats(-2, 2, allow_nan=False), st.booleans(), st.text(max_size=2),
-    st.lists(st.integers(), max_size=2)), max_size=4), max_size=40))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from("abcd"),
+            st.one_of(
+                st.integers(-2, 2),
+                st.floats(-2, 2, allow_nan=False),
+                st.booleans(),
+                st.text(max_size=2),
+                st.lists(st.integers(), max_size=2),
+            ),
+            max_size=4,
+        ),
+        max_size=40,
+    )
+)
 def test_params_json_is_json_dumps_per_item(params):
     from curriculum.generate import params_json
 

@@ -29,8 +29,15 @@ def hf_raw(data_dir: Path, model: Path, tiers: int = 2, **learner) -> dict:
     """A small comparison run with the hf learner (short prompts, a few dozen steps a tier)."""
     raw = tiny_config_dict(data_dir, tiers=tiers, skills=[{"name": "comparison"}], validation={"data_docs": False})
     raw["learner"] = {
-        "kind": "hf", "model": str(model), "prompt_template": "short", "steps_per_tier": 30, "batch_size": 16,
-        "learning_rate": 3e-3, "max_length": 96, "max_new_tokens": 12, "threads": 1,
+        "kind": "hf",
+        "model": str(model),
+        "prompt_template": "short",
+        "steps_per_tier": 30,
+        "batch_size": 16,
+        "learning_rate": 3e-3,
+        "max_length": 96,
+        "max_new_tokens": 12,
+        "threads": 1,
     } | learner
     return raw
 
@@ -100,8 +107,17 @@ def test_a_whole_run_trains_and_evaluates_an_sft_model(prefect_api, base_model, 
 
 
 def test_a_grpo_tier_rewards_each_item_with_its_verifier(sft_model, tmp_path):
-    raw = hf_raw(tmp_path / "data", sft_model, tiers=1, method="grpo", steps_per_tier=3, batch_size=16,
-                 num_generations=4, max_new_tokens=10, learning_rate=1e-4)
+    raw = hf_raw(
+        tmp_path / "data",
+        sft_model,
+        tiers=1,
+        method="grpo",
+        steps_per_tier=3,
+        batch_size=16,
+        num_generations=4,
+        max_new_tokens=10,
+        learning_rate=1e-4,
+    )
     config = parse_config(raw)
     run_id = run_tiers(config, 1)
     store = Store(config.data_dir)
@@ -138,8 +154,9 @@ def test_a_tier_already_trained_is_not_trained_again(base_model, tmp_path, monke
     assert stored == first
 
 
-def test_out_of_memory_leaves_the_tier_validated_and_resume_carries_on(prefect_api, base_model, tmp_path,
-                                                                      monkeypatch, capsys):
+def test_out_of_memory_leaves_the_tier_validated_and_resume_carries_on(
+    prefect_api, base_model, tmp_path, monkeypatch, capsys
+):
     data = tmp_path / "data"
     cfg = tmp_path / "run.yaml"
     cfg.write_text(yaml.safe_dump(hf_raw(data, base_model, steps_per_tier=4, batch_size=8)))
@@ -175,8 +192,13 @@ def bad_tokenizer_model(base_model, tmp_path) -> Path:
     shutil.copytree(base_model, path)
     core = Tokenizer(models.WordLevel({"[UNK]": 0, "<|end|>": 1, "<|begin|>": 2, "Which": 3}, unk_token="[UNK]"))
     core.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]", eos_token="<|end|>", bos_token="<|begin|>",
-                            chat_template=CHAT_TEMPLATE).save_pretrained(path)
+    PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        unk_token="[UNK]",
+        eos_token="<|end|>",
+        bos_token="<|begin|>",
+        chat_template=CHAT_TEMPLATE,
+    ).save_pretrained(path)
     return path
 
 
@@ -190,15 +212,18 @@ def bad_tokenizer_model(base_model, tmp_path) -> Path:
         ("no-trl", "the hf learner needs TRL and transformers (trl is not installed): pip install -e '.[trl]'"),
     ],
 )
-def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, needle, base_model, bad_tokenizer_model, tmp_path,
-                                                         monkeypatch, capsys):
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    case, needle, base_model, bad_tokenizer_model, tmp_path, monkeypatch, capsys
+):
     model, learner = base_model, {}
     if case == "missing":
         model = tmp_path / "no-such-model"
     elif case == "not-causal":
         model = tmp_path / "t5"
         model.mkdir()
-        (model / "config.json").write_text(json.dumps({"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]}))
+        (model / "config.json").write_text(
+            json.dumps({"model_type": "t5", "architectures": ["T5ForConditionalGeneration"]})
+        )
     elif case == "tokenizer":
         model = bad_tokenizer_model
     elif case == "method":

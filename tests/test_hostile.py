@@ -41,20 +41,37 @@ def finished_run(tmp_path_factory) -> Path:
 # ---- flags and configs: bounds at the door, one line each, nothing written -----------------------
 
 
-@pytest.mark.parametrize("args, line", [
-    (["run", "--tiers", "10000000000"], "--tiers: must be at most 100,000"),
-    (["run", "--seed", "99999999999999999999"], "--seed: must be at most 9,223,372,036,854,775,807"),
-    (["run", "--seed", "-1"], "--seed: must be >= 0, got -1"),
-    (["run", "--strategy", "greedy"], "unknown strategy 'greedy'"),
-    (["run", "--learner", "openai", "--base-url", "http://[::1/v1", "--model", "m"], "base_url is not a valid URL"),
-    (["run", "--learner", "openai", "--base-url", "http://127.0.0.1:99999/v1", "--model", "m"], "Port out of range"),
-    (["run", "--learner", "openai", "--base-url", f"http://user:{KEY}@127.0.0.1:1/v1", "--model", "m"],
-     "base_url must not carry credentials"),
-    (["generate", "--skill", "addition", "--level", "2", "-n", "1000000000", "-o", "x.parquet"], "-n: must be at most 5,000,000"),
-    (["generate", "--skill", "addition", "--level", "2", "-n", str(10**21), "-o", "x.parquet"], "-n: must be at most"),
-    (["generate", "--skill", "addition", "--level", "2", "-n", "5", "--seed", "-5", "-o", "x.parquet"], "--seed: must be >= 0"),
-    (["validate", "x.parquet", "--suite", "../../../../tmp/evil"], "unknown suite '../../../../tmp/evil'"),
-])
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["run", "--tiers", "10000000000"], "--tiers: must be at most 100,000"),
+        (["run", "--seed", "99999999999999999999"], "--seed: must be at most 9,223,372,036,854,775,807"),
+        (["run", "--seed", "-1"], "--seed: must be >= 0, got -1"),
+        (["run", "--strategy", "greedy"], "unknown strategy 'greedy'"),
+        (["run", "--learner", "openai", "--base-url", "http://[::1/v1", "--model", "m"], "base_url is not a valid URL"),
+        (
+            ["run", "--learner", "openai", "--base-url", "http://127.0.0.1:99999/v1", "--model", "m"],
+            "Port out of range",
+        ),
+        (
+            ["run", "--learner", "openai", "--base-url", f"http://user:{KEY}@127.0.0.1:1/v1", "--model", "m"],
+            "base_url must not carry credentials",
+        ),
+        (
+            ["generate", "--skill", "addition", "--level", "2", "-n", "1000000000", "-o", "x.parquet"],
+            "-n: must be at most 5,000,000",
+        ),
+        (
+            ["generate", "--skill", "addition", "--level", "2", "-n", str(10**21), "-o", "x.parquet"],
+            "-n: must be at most",
+        ),
+        (
+            ["generate", "--skill", "addition", "--level", "2", "-n", "5", "--seed", "-5", "-o", "x.parquet"],
+            "--seed: must be >= 0",
+        ),
+        (["validate", "x.parquet", "--suite", "../../../../tmp/evil"], "unknown suite '../../../../tmp/evil'"),
+    ],
+)
 def test_bad_flags_are_one_line_and_write_nothing(tmp_path, args, line):
     (tmp_path / "x.parquet").write_bytes(b"")
     before = files_under(tmp_path)
@@ -64,14 +81,17 @@ def test_bad_flags_are_one_line_and_write_nothing(tmp_path, args, line):
     assert files_under(tmp_path) == before and not (tmp_path / "data").exists()
 
 
-@pytest.mark.parametrize("raw, line", [
-    ({"tier": {"train_items_per_skill": 1_000_000_000}}, "tier.train_items_per_skill"),
-    ({"tier": {"eval_items_per_level": 10**9}}, "tier.eval_items_per_level"),
-    ({"tiers": 10**10}, "tiers"),
-    ({"seed": -1}, "seed"),
-    ({"skills": [{"name": "addition"}] * 2_000_000}, "is not a run config (at most 4,000,000)"),
-    ({"skills": [{"name": "addition"}] * 20_000}, "at most 1000 skills, got 20,000"),
-])
+@pytest.mark.parametrize(
+    "raw, line",
+    [
+        ({"tier": {"train_items_per_skill": 1_000_000_000}}, "tier.train_items_per_skill"),
+        ({"tier": {"eval_items_per_level": 10**9}}, "tier.eval_items_per_level"),
+        ({"tiers": 10**10}, "tiers"),
+        ({"seed": -1}, "seed"),
+        ({"skills": [{"name": "addition"}] * 2_000_000}, "is not a run config (at most 4,000,000)"),
+        ({"skills": [{"name": "addition"}] * 20_000}, "at most 1000 skills, got 20,000"),
+    ],
+)
 def test_bad_configs_are_one_line(tmp_path, raw, line):
     path = tmp_path / "run.yaml"
     path.write_text(json.dumps(tiny_config_dict(tmp_path / "data") | raw))  # JSON is YAML, and fast to write
@@ -117,8 +137,13 @@ def test_levels_a_skill_does_not_serve_are_refused(monkeypatch):
         generate_items("comparison", 4, 5, seed=0)
     with pytest.raises(ConfigError, match="start_level 5: comparison serves levels 1..3"):
         parse_config({"skills": [{"name": "comparison", "start_level": 5}]})
-    plan = served([PlanEntry("comparison", 5, "train", 10), PlanEntry("comparison", 4, "eval", 6, "probe"),
-                   PlanEntry("comparison", 2, "eval", 6, "probe")])
+    plan = served(
+        [
+            PlanEntry("comparison", 5, "train", 10),
+            PlanEntry("comparison", 4, "eval", 6, "probe"),
+            PlanEntry("comparison", 2, "eval", 6, "probe"),
+        ]
+    )
     assert plan == (PlanEntry("comparison", 3, "train", 10), PlanEntry("comparison", 2, "eval", 6, "probe"))
 
 
@@ -132,8 +157,13 @@ def test_only_named_suites_with_expectations_are_loaded(tmp_path, monkeypatch):
     (tmp_path / "broken.json").write_text("{not json")
     (tmp_path / "foreign.json").write_text("[1, 2]")
     monkeypatch.setattr(validation, "SUITES_DIR", tmp_path)
-    for name, message in [("empty", "has no expectations"), ("broken", "is not valid JSON"),
-                          ("foreign", "has no expectations"), ("../empty", "unknown suite"), ("/etc/passwd", "unknown suite")]:
+    for name, message in [
+        ("empty", "has no expectations"),
+        ("broken", "is not valid JSON"),
+        ("foreign", "has no expectations"),
+        ("../empty", "unknown suite"),
+        ("/etc/passwd", "unknown suite"),
+    ]:
         with pytest.raises(InputFileError, match=message):
             validation.load_suite(name)
 
@@ -143,7 +173,9 @@ def test_only_named_suites_with_expectations_are_loaded(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("kind", ["device", "symlink", "fifo", "directory", "read-only place"])
 def test_export_writes_only_regular_files(finished_run, tmp_path, kind):
-    target = {"device": Path("/dev/full"), "read-only place": Path("/proc/curriculum-export.jsonl")}.get(kind, tmp_path / "out")
+    target = {"device": Path("/dev/full"), "read-only place": Path("/proc/curriculum-export.jsonl")}.get(
+        kind, tmp_path / "out"
+    )
     if kind == "symlink":
         (tmp_path / "victim").write_text("keep me")
         target.symlink_to(tmp_path / "victim")
@@ -164,7 +196,8 @@ def test_export_writes_only_regular_files(finished_run, tmp_path, kind):
 
 def test_report_to_a_place_it_cannot_write_is_one_line(finished_run):
     assert "cannot write the report to /proc/curriculum-report" in one_line_error(
-        cli("report", "--data-dir", str(finished_run), "-o", "/proc/curriculum-report"))
+        cli("report", "--data-dir", str(finished_run), "-o", "/proc/curriculum-report")
+    )
 
 
 # ---- a damaged catalogue: named, and its items rebuilt from the tier files ------------------------
@@ -193,16 +226,24 @@ def test_a_damaged_catalogue_is_named_in_one_line_and_rebuilt(finished_run, tmp_
     shutil.copytree(finished_run, data)
     items = Store(data).query("SELECT count(*) AS n FROM items")["n"].item()
     damage(data / "curriculum.duckdb", how)
-    for args in (["run", "--resume"], ["inspect"], ["report"], ["export", "--format", "jsonl", "-o", str(tmp_path / "x")],
-                 ["check"]):
+    for args in (
+        ["run", "--resume"],
+        ["inspect"],
+        ["report"],
+        ["export", "--format", "jsonl", "-o", str(tmp_path / "x")],
+        ["check"],
+    ):
         line = one_line_error(cli(*args, "--data-dir", str(data)))
         assert f"{data / 'curriculum.duckdb'} is damaged" in line and "the 2 tier file(s)" in line, (args, line)
     rebuilt = cli("check", "--data-dir", str(data), "--rebuild")
     assert rebuilt.returncode == 0 and "rebuilt" in rebuilt.stdout, rebuilt.stderr
     assert Store(data).query("SELECT count(*) AS n FROM items")["n"].item() == items
     assert cli("check", "--data-dir", str(data)).returncode == 0
-    assert "rebuilt from the tier files" in cli("inspect", "--data-dir", str(data)).stdout + \
-        Store(data).query("SELECT message FROM runs")["message"].item()
+    assert (
+        "rebuilt from the tier files"
+        in cli("inspect", "--data-dir", str(data)).stdout
+        + Store(data).query("SELECT message FROM runs")["message"].item()
+    )
 
 
 def test_a_run_whose_stored_config_is_not_json_says_so(finished_run, tmp_path):
@@ -263,7 +304,9 @@ def test_a_batch_waiting_on_a_slow_endpoint_says_so(monkeypatch, capsys):
     monkeypatch.setattr(chat, "PROGRESS_EVERY_S", 0.2)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=lambda q: "1") as srv:
         srv.script(Fault("slow", seconds=1.0))
-        records = OpenAILearner(OpenAIConfig(base_url=srv.url, model="tiny-model")).answer_records(["1 + 0 =", "0 + 1 ="])
+        records = OpenAILearner(OpenAIConfig(base_url=srv.url, model="tiny-model")).answer_records(
+            ["1 + 0 =", "0 + 1 ="]
+        )
     assert [r.prediction for r in records] == ["1", "1"]
     err = capsys.readouterr().err
     assert "still waiting for 1 of 2 answers from tiny-model at" in err
@@ -273,8 +316,23 @@ def test_a_model_that_echoes_the_key_never_puts_it_in_a_file(tmp_path, monkeypat
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=lambda q: f"Authorization: Bearer {KEY}") as srv:
         env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        run = subprocess.run([sys.executable, "-m", "curriculum.cli", "run", "--config", str(remote_config(tmp_path, srv.url)),
-                              "--tiers", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "curriculum.cli",
+                "run",
+                "--config",
+                str(remote_config(tmp_path, srv.url)),
+                "--tiers",
+                "1",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
     assert run.returncode == 0, run.stderr[-2000:]
     stored = Store(tmp_path / "data").query("SELECT prediction FROM evaluations")["prediction"]
     assert stored.len() > 0 and stored.str.contains("[api key]", literal=True).all()
@@ -303,8 +361,8 @@ def test_a_full_disk_leaves_no_half_written_file_and_says_so(tmp_path, monkeypat
 
     import polars as pl
 
-    from curriculum.config import parse_config
     from curriculum import runs, steps
+    from curriculum.config import parse_config
     from curriculum.errors import DataDirError
 
     config = parse_config(tiny_config_dict(tmp_path / "data"))
@@ -325,7 +383,9 @@ def test_a_full_disk_leaves_no_half_written_file_and_says_so(tmp_path, monkeypat
 def test_a_run_on_a_disk_that_fills_up_stops_in_one_line_and_resumes(tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1400k", "tmpfs", str(mount)], capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1400k", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         raw = tiny_config_dict(mount / "data", tiers=3)
@@ -333,15 +393,29 @@ def test_a_run_on_a_disk_that_fills_up_stops_in_one_line_and_resumes(tmp_path):
         config = tmp_path / "run.yaml"
         config.write_text(yaml.safe_dump(raw))
         env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-        run = subprocess.run([sys.executable, "-m", "curriculum.cli", "run", "--config", str(config)], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=400)
+        run = subprocess.run(
+            [sys.executable, "-m", "curriculum.cli", "run", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
         assert run.returncode == 2, run.stderr[-3000:]
-        assert "Traceback" not in run.stderr and run.stderr.strip().splitlines()[-1].startswith("curriculum: error: cannot write")
+        assert "Traceback" not in run.stderr and run.stderr.strip().splitlines()[-1].startswith(
+            "curriculum: error: cannot write"
+        )
         assert "disk is full" in run.stderr or "No space left on device" in run.stderr
         assert not [p for p in (mount / "data").rglob("*") if p.name.endswith(".tmp")]
         subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
-        resumed = subprocess.run([sys.executable, "-m", "curriculum.cli", "run", "--resume", "--data-dir", str(mount / "data")],
-                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+        resumed = subprocess.run(
+            [sys.executable, "-m", "curriculum.cli", "run", "--resume", "--data-dir", str(mount / "data")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
         assert resumed.returncode == 0, resumed.stderr[-3000:]
         assert Store(mount / "data").query("SELECT status FROM runs")["status"].item() == "completed"
     finally:

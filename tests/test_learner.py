@@ -22,8 +22,12 @@ from curriculum.learners.tiny_transformer import (
 
 
 def learner_config(**kw) -> LearnerConfig:
-    base = {"steps_per_tier": 30, "batch_size": 16, "threads": 1,
-            "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 48}}
+    base = {
+        "steps_per_tier": 30,
+        "batch_size": 16,
+        "threads": 1,
+        "model": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 48},
+    }
     return LearnerConfig.model_validate(base | kw)
 
 

@@ -54,15 +54,18 @@ def test_a_frontier_search_skips_training(tmp_path):
     from curriculum.config import parse_config
     from tests.conftest import tiny_config_dict
 
-    config = parse_config(tiny_config_dict(tmp_path / "data", strategy="frontier-search",
-                                           frontier={"max_rounds": 2, "batch": 5}))
+    config = parse_config(
+        tiny_config_dict(tmp_path / "data", strategy="frontier-search", frontier={"max_rounds": 2, "batch": 5})
+    )
     calls: list[str] = []
     do = loop.TierSteps(train=lambda *args: calls.append("train"))
     run_id = runs.start_run(config)
     loop.run_tiers(config, run_id, do)
     store = Store(config.data_dir)
     rounds = store.query("SELECT count(*) n FROM tiers WHERE status = 'complete'")["n"].item()
-    assert calls == [] and 1 <= rounds <= 2 and store.query("SELECT count(*) n FROM search_rounds")["n"].item() == rounds
+    assert (
+        calls == [] and 1 <= rounds <= 2 and store.query("SELECT count(*) n FROM search_rounds")["n"].item() == rounds
+    )
     # an untrained learner fails level 1, so the search is done after its first round and the run stops there
     assert rounds == 1 and steps.finished(config, run_id)
 

@@ -24,11 +24,19 @@ def config(tmp_path, **policy):
 
 def answer_all(curriculum: OnlineCurriculum, records: list[dict], right: bool = True) -> None:
     """The trainer's side: each record's completion earns 1.0 (or 0.0), handed back as the reward function would."""
-    curriculum.observe([
-        Score(1.0 if right else 0.0, "correct" if right else "wrong", r["skill"], r["level"], r["item_id"],
-              r["answer"] if right else "nope")
-        for r in records
-    ])
+    curriculum.observe(
+        [
+            Score(
+                1.0 if right else 0.0,
+                "correct" if right else "wrong",
+                r["skill"],
+                r["level"],
+                r["item_id"],
+                r["answer"] if right else "nope",
+            )
+            for r in records
+        ]
+    )
 
 
 def test_items_follow_the_plan_and_rewards_move_the_level(tmp_path):
@@ -91,10 +99,16 @@ def test_a_restart_carries_on_where_the_trainer_stopped(tmp_path):
     assert store.query("SELECT count(*) AS n FROM decisions WHERE tier = 1")["n"].item() == 2
 
 
-@pytest.mark.parametrize("raw, line", [
-    ({"skills": [{"name": "additon"}]}, "did you mean addition"),
-    ({"skills": [{"name": "addition"}], "policy": {"promote_at": 0.3, "demote_below": 0.5}}, "demote_below must be below"),
-])
+@pytest.mark.parametrize(
+    "raw, line",
+    [
+        ({"skills": [{"name": "additon"}]}, "did you mean addition"),
+        (
+            {"skills": [{"name": "addition"}], "policy": {"promote_at": 0.3, "demote_below": 0.5}},
+            "demote_below must be below",
+        ),
+    ],
+)
 def test_a_config_the_controller_cannot_serve_is_one_line_and_exit_2(tmp_path, raw, line, capsys):
     path = tmp_path / "run.yaml"
     import yaml
@@ -120,8 +134,16 @@ def test_the_verl_sampler_follows_the_controller_over_a_fixed_pool(tmp_path):
     from curriculum.generate import generate_items
     from curriculum.verl_sampler import CurriculumSampler
 
-    pool = trainer_records(pl.concat([generate_items(s, lv, 30, seed=lv, split="train")
-                                      for s in ("addition", "comparison") for lv in range(1, 9)]), trl=False)
+    pool = trainer_records(
+        pl.concat(
+            [
+                generate_items(s, lv, 30, seed=lv, split="train")
+                for s in ("addition", "comparison")
+                for lv in range(1, 9)
+            ]
+        ),
+        trl=False,
+    )
     cfg = config(tmp_path)
     path = tmp_path / "run.yaml"
     path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
@@ -131,8 +153,10 @@ def test_the_verl_sampler_follows_the_controller_over_a_fixed_pool(tmp_path):
     first = [next(iter(sampler)) for _ in range(60)]
     assert Counter(level_of(i) for i in first).most_common(1)[0][0] == 1  # the plan is around level 1
     infos = np.array([pool[i]["extra_info"] for i in first], dtype=object)
-    batch = SimpleNamespace(non_tensor_batch={"extra_info": infos, "data_source": [pool[i]["data_source"] for i in first]},
-                            batch={"token_level_scores": torch.ones(len(first), 4) / 4})  # every sample earned 1.0
+    batch = SimpleNamespace(
+        non_tensor_batch={"extra_info": infos, "data_source": [pool[i]["data_source"] for i in first]},
+        batch={"token_level_scores": torch.ones(len(first), 4) / 4},
+    )  # every sample earned 1.0
     sampler.update(batch)
     level = sampler.curriculum.level("addition")
     assert level > 1

@@ -14,8 +14,6 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-from curriculum.errors import CurriculumError
-from curriculum.generate import generate_items
 from curriculum.chat import (
     AuthenticationFailed,
     ChatSession,
@@ -25,6 +23,8 @@ from curriculum.chat import (
     retry_after_seconds,
     truncate,
 )
+from curriculum.errors import CurriculumError
+from curriculum.generate import generate_items
 from curriculum.learners.openai_chat import AnswerRecord, OpenAIConfig, OpenAILearner, records_frame
 from curriculum.steps import score
 from tests.openai_server import FakeOpenAI, Fault

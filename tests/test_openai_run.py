@@ -29,8 +29,13 @@ def server(monkeypatch):
 
 def test_curriculum_mode_with_a_remote_model_moves_the_level_and_stores_usage(server, tmp_path):
     raw = tiny_config_dict(tmp_path / "data", tiers=3, skills=[{"name": "comparison"}], strategy="adaptive")
-    raw["learner"] = {"kind": "openai", "base_url": server.url, "model": "tiny-model", "concurrency": 4,
-                      "backoff_base_s": 0.01}
+    raw["learner"] = {
+        "kind": "openai",
+        "base_url": server.url,
+        "model": "tiny-model",
+        "concurrency": 4,
+        "backoff_base_s": 0.01,
+    }
     config = parse_config(raw)
     run_id = run_tiers(config, 3)
     store = Store(config.data_dir)
@@ -59,9 +64,8 @@ def digits_model(limit: int):
 
 def test_evaluate_only_run_searches_the_frontier_in_few_items(prefect_api, monkeypatch, tmp_path):
     """mode auto + an openai learner = adaptive frontier search: gallop 1, 2, 4, 8, 16 then bisect to 11."""
-    from flows.curriculum_flow import curriculum_run
-
     from curriculum.report import frontier_table
+    from flows.curriculum_flow import curriculum_run
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=digits_model(11)) as srv:
@@ -98,7 +102,7 @@ def first_tier(config) -> tuple[str, Store]:
 
 
 def test_a_train_command_gets_the_tier_and_names_the_next_model(monkeypatch, tmp_path):
-    from curriculum import runs, steps
+    from curriculum import steps
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     script = tmp_path / "train.py"
@@ -125,7 +129,7 @@ def test_a_train_command_gets_the_tier_and_names_the_next_model(monkeypatch, tmp
 
 
 def test_a_failing_train_command_is_one_line_and_keeps_the_tier(monkeypatch, tmp_path):
-    from curriculum import runs, steps
+    from curriculum import steps
     from curriculum.learners.remote_training import TrainingFailed
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -140,7 +144,7 @@ def test_a_failing_train_command_is_one_line_and_keeps_the_tier(monkeypatch, tmp
 
 
 def test_fine_tuning_api_job_is_created_awaited_and_its_model_evaluated(monkeypatch, tmp_path):
-    from curriculum import runs, steps
+    from curriculum import steps
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=two_digit_model, fine_tuning="succeed") as srv:
@@ -155,12 +159,15 @@ def test_fine_tuning_api_job_is_created_awaited_and_its_model_evaluated(monkeypa
         assert all(KEY not in str(r.headers) for r in srv.requests)
 
 
-@pytest.mark.parametrize("api, message", [
-    (None, "offers no fine-tuning API (404); use train_command instead"),
-    ("fail", "fine-tuning job ftjob-1 failed: training file rejected"),
-])
+@pytest.mark.parametrize(
+    "api, message",
+    [
+        (None, "offers no fine-tuning API (404); use train_command instead"),
+        ("fail", "fine-tuning job ftjob-1 failed: training file rejected"),
+    ],
+)
 def test_fine_tuning_failures_are_one_line(monkeypatch, tmp_path, api, message):
-    from curriculum import runs, steps
+    from curriculum import steps
     from curriculum.learners.remote_training import TrainingFailed
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
@@ -183,8 +190,14 @@ def test_the_key_can_come_from_a_prefect_secret_block(prefect_api, monkeypatch, 
     Secret(value=KEY).save("curriculum-test-key", overwrite=True)
     with FakeOpenAI(api_key=KEY, models=("tiny-model",), answer_fn=digits_model(2)) as srv:
         raw = tiny_config_dict(tmp_path / "data", skills=[{"name": "comparison"}])
-        raw["learner"] = {"kind": "openai", "base_url": srv.url, "model": "tiny-model", "backoff_base_s": 0.01,
-                          "api_key_env": "CURRICULUM_TEST_KEY", "api_key_secret": "curriculum-test-key"}
+        raw["learner"] = {
+            "kind": "openai",
+            "base_url": srv.url,
+            "model": "tiny-model",
+            "backoff_base_s": 0.01,
+            "api_key_env": "CURRICULUM_TEST_KEY",
+            "api_key_secret": "curriculum-test-key",
+        }
         run_id = curriculum_run(parse_config(raw))
         assert srv.requests and all(r.auth_ok for r in srv.requests)
     store = Store(tmp_path / "data")

@@ -61,8 +61,14 @@ def test_plan_mixes_current_stretch_replay_uniform(tmp_path):
 
 
 def test_mix_counts_follow_the_configured_shares(tmp_path):
-    raw = tiny_config_dict(tmp_path, tier={"train_items_per_skill": 1000, "eval_items_per_level": 10,
-                                           "mix": {"current": 0.3, "stretch": 0.2, "replay": 0.3, "uniform": 0.2}})
+    raw = tiny_config_dict(
+        tmp_path,
+        tier={
+            "train_items_per_skill": 1000,
+            "eval_items_per_level": 10,
+            "mix": {"current": 0.3, "stretch": 0.2, "replay": 0.3, "uniform": 0.2},
+        },
+    )
     raw["policy"] = {"allocation_floor": 1.0}
     plan = plan_tier(parse_config(raw), {"addition": SkillState(6), "boolean_eval": SkillState(6)}, tier=1)
     by_role: dict[str, int] = {}
@@ -177,7 +183,9 @@ def test_allocation_follows_learning_progress_with_a_floor(tmp_path):
     # a skill not measured yet counts as the fastest; with floor 1 the split is equal whatever the progress
     new = allocation(cfg, {"addition": fast, "boolean_eval": SkillState(1)})
     assert new["addition"] == new["boolean_eval"]
-    assert set(allocation(config(tmp_path, allocation_floor=1.0), {"addition": fast, "boolean_eval": stuck}).values()) == {0.5}
+    assert set(
+        allocation(config(tmp_path, allocation_floor=1.0), {"addition": fast, "boolean_eval": stuck}).values()
+    ) == {0.5}
 
 
 def test_decisions_record_the_next_allocation(tmp_path):
@@ -192,12 +200,24 @@ def test_decisions_record_the_next_allocation(tmp_path):
 def test_targeted_replay_oversamples_levels_whose_probes_failed(tmp_path):
     cfg = config(tmp_path, allocation_floor=1.0)
     st = SkillState(5, seen=((1, 1.0), (2, 0.95), (3, 0.5), (4, 0.9)))
-    replay = {lv: c for (role, lv), c in train_counts(plan_tier(cfg, {"addition": st, "boolean_eval": SkillState(1)}, 1),
-                                                      "addition").items() if role == "replay"}
+    replay = {
+        lv: c
+        for (role, lv), c in train_counts(
+            plan_tier(cfg, {"addition": st, "boolean_eval": SkillState(1)}, 1), "addition"
+        ).items()
+        if role == "replay"
+    }
     assert sum(replay.values()) == 25
     assert replay[3] == max(replay.values()) and replay[3] >= 3 * replay[2]
-    even = plan_tier(config(tmp_path, allocation_floor=1.0, targeted=False), {"addition": st, "boolean_eval": SkillState(1)}, 1)
-    assert {lv: c for (role, lv), c in train_counts(even, "addition").items() if role == "replay"} == {1: 7, 2: 6, 3: 6, 4: 6}
+    even = plan_tier(
+        config(tmp_path, allocation_floor=1.0, targeted=False), {"addition": st, "boolean_eval": SkillState(1)}, 1
+    )
+    assert {lv: c for (role, lv), c in train_counts(even, "addition").items() if role == "replay"} == {
+        1: 7,
+        2: 6,
+        3: 6,
+        4: 6,
+    }
 
 
 def test_failed_probe_below_the_level_gets_more_replay_next_tier(tmp_path):
@@ -227,8 +247,11 @@ def test_apportion_keeps_the_total():
 def test_state_round_trips_through_decision_rows(tmp_path):
     cfg = config(tmp_path, probes_to_promote=2, cooldown=1)
     state = initial_state(cfg)
-    frames = [both({1: 0.95, 2: 0.2}, {1: 0.1, 2: 0.0}), both({1: 0.95, 2: 0.5}, {1: 0.3, 2: 0.0}),
-              both({2: 0.6, 3: 0.1}, {1: 0.2, 2: 0.1})]
+    frames = [
+        both({1: 0.95, 2: 0.2}, {1: 0.1, 2: 0.0}),
+        both({1: 0.95, 2: 0.5}, {1: 0.3, 2: 0.0}),
+        both({2: 0.6, 3: 0.1}, {1: 0.2, 2: 0.1}),
+    ]
     for frame in frames:
         new, rows = decide(cfg, state, frame)
         rebuilt = state_from_decisions(cfg, rows.with_columns(pl.lit(1).alias("tier")))

@@ -36,7 +36,11 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
     env = os.environ | {"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "curriculum.cli", "run", "--config", str(cfg)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline, reads = time.monotonic() + 240, 0
     try:
@@ -55,7 +59,11 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
 
     resumed = subprocess.run(
         [sys.executable, "-m", "curriculum.cli", "run", "--resume", "--data-dir", str(data)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
     )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert store.query("SELECT status FROM runs")["status"].item() == "completed"

@@ -47,7 +47,11 @@ def reward_of(row: dict, completion) -> float:
 
 
 @settings(max_examples=150, deadline=None)
-@given(items, st.sampled_from(sorted(TEMPLATES)), st.text(st.characters(codec="ascii", exclude_characters="\\{}#`$*"), max_size=80))
+@given(
+    items,
+    st.sampled_from(sorted(TEMPLATES)),
+    st.text(st.characters(codec="ascii", exclude_characters="\\{}#`$*"), max_size=80),
+)
 def test_the_gold_in_any_template_format_earns_one(row, template, preamble):
     preamble = "" if "answer" in preamble.lower() else preamble
     completion = preamble + "\n" + TEMPLATES[template].completion(row["answer"])
@@ -85,12 +89,30 @@ def test_no_partial_credit_for_containing_the_gold(skill, gold, completion):
 # -- any completion is safe and bounded -----------------------------------------------------------
 
 HOSTILE = [
-    "", "   \n\t ", None, 42, 3.5, b"Answer: 1", object(), [], [{}], [{"role": "assistant"}],
-    [{"role": "assistant", "content": None}], [{"role": "user", "content": "Answer: 1"}],
+    "",
+    "   \n\t ",
+    None,
+    42,
+    3.5,
+    b"Answer: 1",
+    object(),
+    [],
+    [{}],
+    [{"role": "assistant"}],
+    [{"role": "assistant", "content": None}],
+    [{"role": "user", "content": "Answer: 1"}],
     {"role": "assistant", "content": [{"type": "image"}]},
-    "{" * 100_000, "\\boxed{" * 20_000, "Answer:\n\n\n\n" * 10_000, "9" * 100_000, "Answer: " + "9" * 100_000,
-    "\x00" * 1000, "\ud800 Answer: \udfff", "Answer: 1e999999", "Answer: " + "1/" * 50_000,
-    "Answer: " + "(" * 50_000, "Answer: __import__('os').system('false')",
+    "{" * 100_000,
+    "\\boxed{" * 20_000,
+    "Answer:\n\n\n\n" * 10_000,
+    "9" * 100_000,
+    "Answer: " + "9" * 100_000,
+    "\x00" * 1000,
+    "\ud800 Answer: \udfff",
+    "Answer: 1e999999",
+    "Answer: " + "1/" * 50_000,
+    "Answer: " + "(" * 50_000,
+    "Answer: __import__('os').system('false')",
 ]
 
 
@@ -124,7 +146,9 @@ def test_outcomes_are_counted_and_logged():
     reward = trl_reward(on_scores=got.extend)
     completions = [f"Answer: {row['answer']}", "Answer: -1", "", None, [{"role": "assistant", "content": "  "}]]
     rewards = reward(
-        prompts=[row["question"]] * 5, completions=completions, **trl_kwargs([row] * 5),
+        prompts=[row["question"]] * 5,
+        completions=completions,
+        **trl_kwargs([row] * 5),
         log_metric=lambda name, value: logged.setdefault(name, []).append(value),
     )
     assert rewards == [1.0, 0.0, 0.0, 0.0, 0.0]
@@ -138,9 +162,22 @@ def test_outcomes_are_counted_and_logged():
 def test_completion_text_reads_standard_and_conversational():
     assert completion_text("x") == "x"
     assert completion_text([{"role": "assistant", "content": "a"}]) == "a"
-    assert completion_text([{"role": "assistant", "content": "a"}, {"role": "tool", "content": "t"},
-                            {"role": "assistant", "content": "b"}]) == "b"
-    assert completion_text([{"role": "assistant", "content": [{"type": "text", "text": "p"}, {"type": "text", "text": "q"}]}]) == "pq"
+    assert (
+        completion_text(
+            [
+                {"role": "assistant", "content": "a"},
+                {"role": "tool", "content": "t"},
+                {"role": "assistant", "content": "b"},
+            ]
+        )
+        == "b"
+    )
+    assert (
+        completion_text(
+            [{"role": "assistant", "content": [{"type": "text", "text": "p"}, {"type": "text", "text": "q"}]}]
+        )
+        == "pq"
+    )
     assert completion_text(7) is None
 
 
@@ -217,8 +254,18 @@ def test_tally_adds_up():
 
 def answer_variants(row: dict) -> list[str]:
     gold = row["answer"]
-    return [f"Answer: {gold}", f"Answer: {gold}.", f"**Answer:** {gold}", f"\\boxed{{{gold}}}", gold.upper(),
-            f"Answer:  {gold} ", f"work\n{gold}", f"Answer: {gold}0", "Answer: ", "\x00Answer: 1"]
+    return [
+        f"Answer: {gold}",
+        f"Answer: {gold}.",
+        f"**Answer:** {gold}",
+        f"\\boxed{{{gold}}}",
+        gold.upper(),
+        f"Answer:  {gold} ",
+        f"work\n{gold}",
+        f"Answer: {gold}0",
+        "Answer: ",
+        "\x00Answer: 1",
+    ]
 
 
 @settings(max_examples=150, deadline=None)
@@ -227,11 +274,23 @@ def test_a_batch_scores_each_completion_as_it_would_score_alone(rows):
     """score_completions reads a batch in one pass; every row still gets what the verifier says of it alone."""
     batch = [r for r, _, _ in rows]
     completions = [answer_variants(r)[k] if k < 9 else text for r, k, text in rows]
-    scores = score_completions([r["skill"] for r in batch], [r["answer"] for r in batch], completions,
-                               questions=[r["question"] for r in batch], levels=[r["level"] for r in batch],
-                               item_ids=[r["item_id"] for r in batch])
+    scores = score_completions(
+        [r["skill"] for r in batch],
+        [r["answer"] for r in batch],
+        completions,
+        questions=[r["question"] for r in batch],
+        levels=[r["level"] for r in batch],
+        item_ids=[r["item_id"] for r in batch],
+    )
     for row, completion, score in zip(batch, completions, scores):
         extracted = extract_answer(completion)
-        expected = extracted is not None and (extracted == row["answer"] or REGISTRY[row["skill"]].verify(row, extracted))
-        assert (score.reward, score.extracted, score.skill, score.level) == (float(expected), extracted, row["skill"], row["level"])
+        expected = extracted is not None and (
+            extracted == row["answer"] or REGISTRY[row["skill"]].verify(row, extracted)
+        )
+        assert (score.reward, score.extracted, score.skill, score.level) == (
+            float(expected),
+            extracted,
+            row["skill"],
+            row["level"],
+        )
     assert list(scores.rewards) == [s.reward for s in scores] and len(scores) == len(batch)

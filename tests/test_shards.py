@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 from curriculum.generate import generate_items
-from curriculum.seeds import chunk_seed
 from curriculum.items import ITEM_SCHEMA
 from curriculum.plan import PlanEntry, TierPlan
+from curriculum.seeds import chunk_seed
 from curriculum.shards import (
     CHUNK_CAP,
     Shard,
@@ -146,7 +146,7 @@ def test_shard_seeds_are_hashed_and_distinct():
     big = [s for s in shards if s.key == ("addition", 4, "train")]
     assert len(big) > 1 and len({c for s in big for c in s.chunk_seeds}) == sum(s.chunks for s in big)
     names = sorted(streams)
-    assert all(not streams[a] & streams[b] for i, a in enumerate(names) for b in names[i + 1:])
+    assert all(not streams[a] & streams[b] for i, a in enumerate(names) for b in names[i + 1 :])
     every = set().union(*streams.values())
     assert not every & {tier_seed(p) + i for p in (BIG, HARD) for i in range(1000)}  # never seed + i
 

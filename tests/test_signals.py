@@ -29,15 +29,24 @@ def start(tmp_path, name: str) -> tuple[subprocess.Popen, object]:
     env = os.environ | {"PREFECT_HOME": str(tmp_path / name / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     log = (tmp_path / name / "run.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "curriculum.cli", "run", "--config", str(config)], cwd=ROOT,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "curriculum.cli", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return proc, env
 
 
 def training(data) -> bool:
     db = data / "curriculum.duckdb"
     try:
-        return db.is_file() and Store(data).query("SELECT count(*) n FROM tiers WHERE status = 'validated'")["n"].item() > 0
+        return (
+            db.is_file()
+            and Store(data).query("SELECT count(*) n FROM tiers WHERE status = 'validated'")["n"].item() > 0
+        )
     except Exception:
         return False
 
@@ -71,7 +80,7 @@ def test_signals_stop_a_run_cleanly_and_it_resumes(tmp_path):
                     pending.pop(name)
                     runs[name] = (*runs[name], time.monotonic())
             time.sleep(0.2)
-        for name, (sig, target, code, proc, env, sent) in runs.items():
+        for name, (sig, _target, code, proc, _env, sent) in runs.items():
             proc.wait(timeout=30)
             assert time.monotonic() - sent < 30
             assert proc.returncode == code, (name, (tmp_path / name / "run.log").read_text()[-2000:])
@@ -85,8 +94,10 @@ def test_signals_stop_a_run_cleanly_and_it_resumes(tmp_path):
                 assert status["status"] == "running"
             else:
                 stopped = "interrupted (Ctrl-C)" if sig == "SIGINT" else f"stopped by {sig}"
-                assert (status["status"], status["message"]) == ("failed", f"{stopped}; carry on with curriculum run --resume"), (
-                    name, log[-2000:])
+                assert (status["status"], status["message"]) == (
+                    "failed",
+                    f"{stopped}; carry on with curriculum run --resume",
+                ), (name, log[-2000:])
                 assert f"curriculum: {'interrupted' if sig == 'SIGINT' else 'stopped by ' + sig}" in log
     finally:
         for _, _, _, proc, *_ in runs.values():
@@ -94,8 +105,14 @@ def test_signals_stop_a_run_cleanly_and_it_resumes(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
     for name in ("SIGTERM-group", "SIGKILL-main"):
         data = tmp_path / name / "data"
-        resumed = subprocess.run([sys.executable, "-m", "curriculum.cli", "run", "--resume", "--data-dir", str(data)],
-                                 cwd=ROOT, env=runs[name][4], capture_output=True, text=True, timeout=400)
+        resumed = subprocess.run(
+            [sys.executable, "-m", "curriculum.cli", "run", "--resume", "--data-dir", str(data)],
+            cwd=ROOT,
+            env=runs[name][4],
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         assert Store(data).query("SELECT status FROM runs")["status"].item() == "completed"
 
@@ -108,4 +125,6 @@ def test_stop_signals_raise_in_the_main_thread(signum):
         os.kill(os.getpid(), signum)
         time.sleep(5)
     assert stopped.value.signum == signum and isinstance(stopped.value, KeyboardInterrupt)
-    assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler) or callable(signal.getsignal(signum))
+    assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler) or callable(
+        signal.getsignal(signum)
+    )

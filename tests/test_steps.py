@@ -56,8 +56,21 @@ def test_export_formats(tiny_config, tmp_path):
     items = pl.read_parquet(out)
     assert items.height == Store(tiny_config.data_dir).query("SELECT count(*) n FROM items")["n"].item()
     chat = tmp_path / "train.jsonl"
-    result = cli("export", "--format", "openai-chat", "--data-dir", data, "--run", run_id, "--tier", "1",
-                 "--split", "train", "-o", str(chat))
+    result = cli(
+        "export",
+        "--format",
+        "openai-chat",
+        "--data-dir",
+        data,
+        "--run",
+        run_id,
+        "--tier",
+        "1",
+        "--split",
+        "train",
+        "-o",
+        str(chat),
+    )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in chat.read_text().splitlines()]
     assert len(records) == (items["split"] == "train").sum()

@@ -107,7 +107,9 @@ def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
     store.start_run("r1", "t", 0, "local", "adaptive", 1, {"a": 1})
     out = subprocess.run(
         [duckdb_shell(), str(store.path), "-csv", "-c", "SELECT run_id, status FROM runs"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr
     assert "r1,running" in out.stdout
@@ -116,10 +118,14 @@ def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
 def test_a_second_process_waits_for_the_lock(tmp_path):
     store = Store(tmp_path).init()
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5); c.close()",
-         str(store.path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5); c.close()",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     store.start_run("r1", "t", 0, "local", "adaptive", 1, {})  # blocks until the holder lets go, then writes
@@ -165,10 +171,14 @@ def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
     store = Store(tmp_path).init()
     monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)",
-         str(store.path)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

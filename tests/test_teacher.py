@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from curriculum.chat import EndpointConfig, UnknownModel
 from curriculum.generate import generate_items
 from curriculum.items import ITEM_SCHEMA, item_id
-from curriculum.chat import EndpointConfig, UnknownModel
 from curriculum.teacher import harder_variants, reverify, rewrite_as_word_problems, safe_math
 from curriculum.teacher.rewrite import REWRITE_SYSTEM, REWRITE_USER, numbers_kept
 from curriculum.teacher.safe_math import SafeMathError
@@ -92,8 +92,14 @@ def test_rewrites_are_verified_before_acceptance(server, sums):
     counts = dict(rejections.iter_rows())
     assert rejections.schema == pl.Schema({"reason": pl.String, "count": pl.Int64})
     assert counts == {
-        "numbers_missing": 1, "too_long": 1, "answer_leaked": 1, "unchanged": 1, "disagreement": 1, "error": 1,
-        "not_procedural": 1, "unknown_skill": 1,
+        "numbers_missing": 1,
+        "too_long": 1,
+        "answer_leaked": 1,
+        "unchanged": 1,
+        "disagreement": 1,
+        "error": 1,
+        "not_procedural": 1,
+        "unknown_skill": 1,
     }
     assert accepted.schema == pl.Schema(ITEM_SCHEMA)
     assert accepted.height == 3
@@ -169,8 +175,14 @@ def test_harder_variants_are_computed_and_checked(server):
     accepted, rejections = harder_variants(config(server), pl.concat([sources, logic]), k_samples=2)
 
     assert dict(rejections.iter_rows()) == {
-        "bad_json": 2, "unparseable": 1, "no_unique_solution": 1, "numbers_missing": 1, "answer_type": 1,
-        "disagreement": 1, "too_long": 1, "not_numeric": 1,
+        "bad_json": 2,
+        "unparseable": 1,
+        "no_unique_solution": 1,
+        "numbers_missing": 1,
+        "answer_type": 1,
+        "disagreement": 1,
+        "too_long": 1,
+        "not_numeric": 1,
     }
     assert accepted.schema == pl.Schema(ITEM_SCHEMA)
     got = {r["question"]: r for r in accepted.iter_rows(named=True)}
@@ -193,7 +205,13 @@ def test_harder_variants_are_computed_and_checked(server):
 
 def test_parse_reply_is_strict():
     assert parse_reply('{"question": "q", "expression": "1+1"}') == ({"question": "q", "expression": "1+1"}, None)
-    bad_replies = ["", "[]", '{"question": "q"}', '{"question": 1, "expression": "1"}', '{"question": "q", "expression": " "}']
+    bad_replies = [
+        "",
+        "[]",
+        '{"question": "q"}',
+        '{"question": 1, "expression": "1"}',
+        '{"question": "q", "expression": " "}',
+    ]
     for bad in [*bad_replies, "nope"]:
         assert parse_reply(bad) == (None, "bad_json")
     assert parse_reply('{"question": "' + "x" * 5000 + '", "expression": "1"}') == (None, "too_long")
@@ -205,11 +223,28 @@ def test_parse_reply_is_strict():
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("1 + 2 * 3", 7), ("(1 + 2) * 3", 9), ("2^10", 1024), ("2 ** 3", 8), ("2^3^2", 512), ("-2^2", -4),
-        ("(-2)^2", 4), ("2^-2", Fraction(1, 4)), ("7 / 2", Fraction(7, 2)), ("- -3", 3), ("10 - 2 - 3", 5),
-        ("12 / 3 / 2", 2), ("0.5 + 1/4", Fraction(3, 4)), ("2 × 3 − 1", 5),
-        ("2*x + 3 = 11", 4), ("3(x + 1) = 12", 3), ("2x = x + 5", 5), ("x/4 = 2", 8), ("x^2 - 4x + 4 = 0", 2),
-        ("-x = 7", -7), ("(x - 1)(x - 1) = 0", 1), ("2x^2 - 8 = 2x^2 + x", -8),
+        ("1 + 2 * 3", 7),
+        ("(1 + 2) * 3", 9),
+        ("2^10", 1024),
+        ("2 ** 3", 8),
+        ("2^3^2", 512),
+        ("-2^2", -4),
+        ("(-2)^2", 4),
+        ("2^-2", Fraction(1, 4)),
+        ("7 / 2", Fraction(7, 2)),
+        ("- -3", 3),
+        ("10 - 2 - 3", 5),
+        ("12 / 3 / 2", 2),
+        ("0.5 + 1/4", Fraction(3, 4)),
+        ("2 × 3 − 1", 5),
+        ("2*x + 3 = 11", 4),
+        ("3(x + 1) = 12", 3),
+        ("2x = x + 5", 5),
+        ("x/4 = 2", 8),
+        ("x^2 - 4x + 4 = 0", 2),
+        ("-x = 7", -7),
+        ("(x - 1)(x - 1) = 0", 1),
+        ("2x^2 - 8 = 2x^2 + x", -8),
     ],
 )
 def test_safe_math_values(text, value):
@@ -219,14 +254,31 @@ def test_safe_math_values(text, value):
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("", "unparseable"), ("1 +", "unparseable"), ("(1 + 2", "unparseable"), ("1 2", "unparseable"),
-        ("1 / 0", "unparseable"), ("0^-1", "unparseable"), ("x + 1", "unparseable"), ("a + 1", "unparseable"),
-        ("__import__('os')", "unparseable"), ("1 = 1 = 1", "unparseable"), ("= 3", "unparseable"),
-        ("x = x", "no_unique_solution"), ("x + 1 = x", "no_unique_solution"), ("x^2 = 4", "no_unique_solution"),
-        ("x^2 = -1", "no_unique_solution"), ("x^3 = 8", "unsupported"), ("1/x = 2", "unsupported"),
-        ("2^0.5", "unsupported"), ("2^1000", "unsupported"), ("9^64^64", "unsupported"), ("x^9 = 1", "unsupported"),
+        ("", "unparseable"),
+        ("1 +", "unparseable"),
+        ("(1 + 2", "unparseable"),
+        ("1 2", "unparseable"),
+        ("1 / 0", "unparseable"),
+        ("0^-1", "unparseable"),
+        ("x + 1", "unparseable"),
+        ("a + 1", "unparseable"),
+        ("__import__('os')", "unparseable"),
+        ("1 = 1 = 1", "unparseable"),
+        ("= 3", "unparseable"),
+        ("x = x", "no_unique_solution"),
+        ("x + 1 = x", "no_unique_solution"),
+        ("x^2 = 4", "no_unique_solution"),
+        ("x^2 = -1", "no_unique_solution"),
+        ("x^3 = 8", "unsupported"),
+        ("1/x = 2", "unsupported"),
+        ("2^0.5", "unsupported"),
+        ("2^1000", "unsupported"),
+        ("9^64^64", "unsupported"),
+        ("x^9 = 1", "unsupported"),
         ("99999999999^60 * 99999999999^60", "unsupported"),
-        ("1" * 31, "too_long"), ("1+" * 200 + "1", "too_long"), ("(" * 50 + "1" + ")" * 50, "too_long"),
+        ("1" * 31, "too_long"),
+        ("1+" * 200 + "1", "too_long"),
+        ("(" * 50 + "1" + ")" * 50, "too_long"),
         ("-" * 60 + "1", "too_long"),
     ],
 )
@@ -308,8 +360,11 @@ def test_a_run_keeps_only_verified_teacher_items_and_counts_every_outcome(server
     server.responder = rewrite_responder({})
     raw = tiny_config_dict(tmp_path / "data", tiers=1, skills=[{"name": "addition", "start_level": 2}])
     raw["tier"] = {"train_items_per_skill": 200, "eval_items_per_level": 8}
-    raw["teacher"] = {"endpoint": {"base_url": server.url, "model": MODEL, "backoff_base_s": 0.01},
-                      "rewrite_share": 0.1, "k_samples": 2}
+    raw["teacher"] = {
+        "endpoint": {"base_url": server.url, "model": MODEL, "backoff_base_s": 0.01},
+        "rewrite_share": 0.1,
+        "k_samples": 2,
+    }
     config = parse_config(raw)
     run_id = runs.start_run(config)
     steps.plan_step(config, run_id, 1)

@@ -37,8 +37,21 @@ def test_trl_export_loads_with_datasets_and_scores_its_own_completions(run_dir, 
     out = tmp_path / "train.jsonl"
     export(data, "trl", out)
     ds = datasets.load_dataset("json", data_files=str(out), split="train")
-    for column in ("prompt", "question", "answer", "solution", "data_source", "ability", "reward_model",
-                   "extra_info", "skill", "level", "item_id", "completion", "label"):
+    for column in (
+        "prompt",
+        "question",
+        "answer",
+        "solution",
+        "data_source",
+        "ability",
+        "reward_model",
+        "extra_info",
+        "skill",
+        "level",
+        "item_id",
+        "completion",
+        "label",
+    ):
         assert column in ds.column_names
     row = ds[0]
     assert [m["role"] for m in row["prompt"]] == ["system", "user"]
@@ -81,8 +94,10 @@ def test_verl_export_has_verls_schema(run_dir, tmp_path):
 
 def test_held_out_items_leave_only_when_asked(run_dir, tmp_path):
     data, _ = run_dir
-    for fmt, read in (("trl", lambda p: [json.loads(x)["extra_info"]["split"] for x in p.read_text().splitlines()]),
-                      ("verl", lambda p: [e["split"] for e in pq.read_table(p).column("extra_info").to_pylist()])):
+    for fmt, read in (
+        ("trl", lambda p: [json.loads(x)["extra_info"]["split"] for x in p.read_text().splitlines()]),
+        ("verl", lambda p: [e["split"] for e in pq.read_table(p).column("extra_info").to_pylist()]),
+    ):
         splits = {}
         for name, extra in (("default", ()), ("eval", ("--split", "eval")), ("all", ("--include-held-out",))):
             out = tmp_path / f"{fmt}-{name}"
@@ -110,7 +125,9 @@ def test_bad_export_options_are_one_line(run_dir, tmp_path):
     data, _ = run_dir
     base = ("export", "--data-dir", str(data), "-o", str(tmp_path / "x"))
     assert "not both" in one_line_error(cli(*base, "--format", "trl", "--split", "eval", "--include-held-out"))
-    assert "unknown prompt template 'fancy'" in one_line_error(cli(*base, "--format", "verl", "--prompt-template", "fancy"))
+    assert "unknown prompt template 'fancy'" in one_line_error(
+        cli(*base, "--format", "verl", "--prompt-template", "fancy")
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("user: 'no placeholder'\nextra: 1\n")
     assert "prompt template" in one_line_error(cli(*base, "--format", "trl", "--prompt-template", str(bad)))

@@ -32,8 +32,24 @@ def tier(tmp_path_factory):
     config = parse_config(tiny_config_dict(root / "data"))
     run_tiers(config, 1)
     out = root / "tier-1.jsonl"
-    assert main(["export", "--format", "trl", "--data-dir", str(root / "data"), "--tier", "1",
-                 "--prompt-template", "short", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--format",
+                "trl",
+                "--data-dir",
+                str(root / "data"),
+                "--tier",
+                "1",
+                "--prompt-template",
+                "short",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     return datasets.load_dataset("json", data_files=str(out), split="train")
 
 
@@ -42,8 +58,17 @@ def sft_model(tier, tmp_path_factory):
     """The tiny model after a short SFT on the tier: it states answers in the template's format."""
     root = tmp_path_factory.mktemp("sft")
     base = build_tiny_causal_lm(root / "base", TinyLMConfig(seed=0))
-    args = trl.SFTConfig(output_dir=str(root / "out"), per_device_train_batch_size=16, max_steps=60,
-                         learning_rate=1e-2, lr_scheduler_type="constant", warmup_steps=5, logging_steps=10, max_length=128, **COMMON)
+    args = trl.SFTConfig(
+        output_dir=str(root / "out"),
+        per_device_train_batch_size=16,
+        max_steps=60,
+        learning_rate=1e-2,
+        lr_scheduler_type="constant",
+        warmup_steps=5,
+        logging_steps=10,
+        max_length=128,
+        **COMMON,
+    )
     trainer = trl.SFTTrainer(model=str(base), args=args, train_dataset=tier)
     first = trainer.train_dataset[0]
     trainer.train()
@@ -82,9 +107,16 @@ def test_grpo_trains_on_verifier_rewards(sft_model, tier, tmp_path, monkeypatch)
     reward = trl_reward(tier, on_scores=seen.extend)
     calls["n"] = 0  # the dataset check above asked the verifiers too
     steps, batch = 3, 16
-    args = trl.GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=batch, num_generations=4,
-                          max_completion_length=16, max_steps=steps, learning_rate=1e-3, logging_steps=1,
-                          **COMMON)
+    args = trl.GRPOConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=batch,
+        num_generations=4,
+        max_completion_length=16,
+        max_steps=steps,
+        learning_rate=1e-3,
+        logging_steps=1,
+        **COMMON,
+    )
     before = AutoModelForCausalLM.from_pretrained(path).state_dict()
     trainer = trl.GRPOTrainer(model=str(path), reward_funcs=reward, args=args, train_dataset=tier)
     trainer.train()
@@ -109,10 +141,17 @@ def test_grpo_trains_on_verifier_rewards(sft_model, tier, tmp_path, monkeypatch)
 
 def test_grpo_with_a_missing_column_stops_at_the_first_step(sft_model, tier, tmp_path):
     path, _, _ = sft_model
-    args = trl.GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=4,
-                          max_completion_length=4, max_steps=1, **COMMON)
-    trainer = trl.GRPOTrainer(model=str(path), reward_funcs=trl_reward(), args=args,
-                              train_dataset=tier.remove_columns(["answer"]))
+    args = trl.GRPOConfig(
+        output_dir=str(tmp_path),
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=4,
+        max_steps=1,
+        **COMMON,
+    )
+    trainer = trl.GRPOTrainer(
+        model=str(path), reward_funcs=trl_reward(), args=args, train_dataset=tier.remove_columns(["answer"])
+    )
     with pytest.raises(RewardSetupError, match="column 'answer'"):
         trainer.train()
     with pytest.raises(RewardSetupError, match="column\\(s\\) 'answer'"):  # caught before training when built with it
@@ -134,9 +173,17 @@ def test_grpo_with_the_controller_in_charge(sft_model, tmp_path):
     online = OnlineCurriculum(parse_config(raw), decide_every=16, template="short")
     received = []
     dataset = online.dataset().map(lambda r: received.append((r["extra_info"]["tier"], r["level"])) or r)
-    args = trl.GRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=8, num_generations=4,
-                          max_completion_length=12, max_steps=6, learning_rate=1e-3, logging_steps=1,
-                          shuffle_dataset=False, **COMMON)
+    args = trl.GRPOConfig(
+        output_dir=str(tmp_path / "out"),
+        per_device_train_batch_size=8,
+        num_generations=4,
+        max_completion_length=12,
+        max_steps=6,
+        learning_rate=1e-3,
+        logging_steps=1,
+        shuffle_dataset=False,
+        **COMMON,
+    )
     trainer = trl.GRPOTrainer(model=str(path), reward_funcs=online.reward(), args=args, train_dataset=dataset)
     trainer.train()
     store = Store(online.config.data_dir)

@@ -42,7 +42,9 @@ def test_clean_tier_passes(clean):
 
 CORRUPTIONS = {
     "wrong gold answer": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("12345")).otherwise(pl.col("answer")).alias("answer")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(pl.lit("12345")).otherwise(pl.col("answer")).alias("answer")
+        ),
         ("expect_column_values_to_be_in_set", "check_gold_verified"),
     ),
     "duplicate item": (
@@ -50,19 +52,27 @@ CORRUPTIONS = {
         ("expect_column_values_to_be_unique", "item_id"),
     ),
     "id not the content hash": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("0000000000000000")).otherwise(pl.col("item_id")).alias("item_id")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(pl.lit("0000000000000000")).otherwise(pl.col("item_id")).alias("item_id")
+        ),
         ("expect_column_values_to_be_in_set", "check_id_matches_content"),
     ),
     "unknown skill": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("telepathy")).otherwise(pl.col("skill")).alias("skill")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(pl.lit("telepathy")).otherwise(pl.col("skill")).alias("skill")
+        ),
         ("expect_column_values_to_be_in_set", "skill"),
     ),
     "level below one": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(0).otherwise(pl.col("level")).cast(pl.Int32).alias("level")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(0).otherwise(pl.col("level")).cast(pl.Int32).alias("level")
+        ),
         ("expect_column_values_to_be_between", "level"),
     ),
     "empty question": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("")).otherwise(pl.col("question")).alias("question")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(pl.lit("")).otherwise(pl.col("question")).alias("question")
+        ),
         ("expect_column_value_lengths_to_be_between", "question"),
     ),
     "null answer": (
@@ -70,11 +80,15 @@ CORRUPTIONS = {
         ("expect_column_values_to_not_be_null", "answer"),
     ),
     "eval item also trained on": (
-        lambda f: pl.concat([f, f.filter(pl.col("split") == "eval").head(1).with_columns(pl.lit("train").alias("split"))]),
+        lambda f: pl.concat(
+            [f, f.filter(pl.col("split") == "eval").head(1).with_columns(pl.lit("train").alias("split"))]
+        ),
         ("expect_column_values_to_be_in_set", "check_leak_free"),
     ),
     "level the plan did not ask for": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(7).otherwise(pl.col("level")).cast(pl.Int32).alias("level")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(7).otherwise(pl.col("level")).cast(pl.Int32).alias("level")
+        ),
         ("expect_column_values_to_be_in_set", "check_in_plan"),
     ),
     "bad split": (
@@ -117,33 +131,63 @@ def test_failure_lines_name_the_expectation_and_show_rows(clean):
 
 MORE_CORRUPTIONS = {
     "more items than planned": (
-        lambda f: pl.concat([f, f.filter(pl.col("skill") == "addition").head(1).with_columns(
-            pl.lit("9 + 99999 =").alias("question"), pl.lit("100008").alias("answer"))]).pipe(
-            lambda g: g.with_columns(pl.when(pl.col("question") == "9 + 99999 =").then(
-                pl.lit("ffffffffffffffff")).otherwise(pl.col("item_id")).alias("item_id"))),
+        lambda f: pl.concat(
+            [
+                f,
+                f.filter(pl.col("skill") == "addition")
+                .head(1)
+                .with_columns(pl.lit("9 + 99999 =").alias("question"), pl.lit("100008").alias("answer")),
+            ]
+        ).pipe(
+            lambda g: g.with_columns(
+                pl.when(pl.col("question") == "9 + 99999 =")
+                .then(pl.lit("ffffffffffffffff"))
+                .otherwise(pl.col("item_id"))
+                .alias("item_id")
+            )
+        ),
         ("expect_column_values_to_be_in_set", "check_count_ok"),
     ),
     "one answer dominates": (
-        lambda f: f.with_columns(pl.when((pl.col("skill") == "boolean_eval") & (pl.col("split") == "train"))
-                                 .then(pl.lit("True")).otherwise(pl.col("answer")).alias("answer")),
+        lambda f: f.with_columns(
+            pl.when((pl.col("skill") == "boolean_eval") & (pl.col("split") == "train"))
+            .then(pl.lit("True"))
+            .otherwise(pl.col("answer"))
+            .alias("answer")
+        ),
         ("expect_column_values_to_be_in_set", "check_answer_balanced"),
     ),
     "near-duplicate questions": (
-        lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) % 10 == 0).then(pl.lit("Is 7 PRIME?"))
-                                 .otherwise(pl.col("question")).alias("question")),
+        lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) % 10 == 0)
+            .then(pl.lit("Is 7 PRIME?"))
+            .otherwise(pl.col("question"))
+            .alias("question")
+        ),
         ("expect_column_values_to_be_in_set", "check_not_near_duplicate"),
     ),
     "model-written item without evidence": (
-        lambda f: f.with_columns(pl.when(first_rows(f)).then(pl.lit("llm:teacher")).otherwise(pl.col("source")).alias("source")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f)).then(pl.lit("llm:teacher")).otherwise(pl.col("source")).alias("source")
+        ),
         ("expect_column_values_to_be_in_set", "check_llm_evidence"),
     ),
     "truncated question": (
-        lambda f: f.with_columns(pl.when((pl.col("skill") == "boolean_eval") & (pl.int_range(pl.len()).over("skill") == 0)).then(pl.lit("T?"))
-                                 .otherwise(pl.col("question")).alias("question")),
+        lambda f: f.with_columns(
+            pl.when((pl.col("skill") == "boolean_eval") & (pl.int_range(pl.len()).over("skill") == 0))
+            .then(pl.lit("T?"))
+            .otherwise(pl.col("question"))
+            .alias("question")
+        ),
         ("expect_column_values_to_be_in_set", "check_question_length"),
     ),
     "question too long": (
-        lambda f: f.with_columns(pl.when(first_rows(f, 1)).then(pl.lit("1 + " * 6000 + "1 =")).otherwise(pl.col("question")).alias("question")),
+        lambda f: f.with_columns(
+            pl.when(first_rows(f, 1))
+            .then(pl.lit("1 + " * 6000 + "1 ="))
+            .otherwise(pl.col("question"))
+            .alias("question")
+        ),
         ("expect_column_value_lengths_to_be_between", "question"),
     ),
 }
@@ -158,6 +202,8 @@ def test_tier_level_corruption_is_caught(clean, name):
 
 
 def test_a_few_near_duplicates_are_tolerated(clean):
-    twin = clean.head(1).with_columns(pl.col("question").str.to_uppercase(), pl.lit("ffffffffffffffff").alias("item_id"))
+    twin = clean.head(1).with_columns(
+        pl.col("question").str.to_uppercase(), pl.lit("ffffffffffffffff").alias("item_id")
+    )
     report = validate_items(pl.concat([clean, twin]))
     assert ("expect_column_values_to_be_in_set", "check_not_near_duplicate") not in failed(report)

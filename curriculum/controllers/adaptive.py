@@ -77,9 +77,7 @@ def allocation(config: Any, state: dict[str, SkillState]) -> dict[str, float]:
     lp = {name: (s.progress if s.progress is not None else prior) for name, s in state.items()}
     mass = sum(lp.values())
     free = 1.0 - pol.allocation_floor
-    return {
-        name: pol.allocation_floor / k + (free * v / mass if mass > 0 else free / k) for name, v in lp.items()
-    }
+    return {name: pol.allocation_floor / k + (free * v / mass if mass > 0 else free / k) for name, v in lp.items()}
 
 
 def replay_weights(config: Any, st: SkillState) -> dict[int, float]:
@@ -154,7 +152,9 @@ def _step(pol: Any, st: SkillState, probes: dict[int, tuple[float, int]]) -> tup
     return held, "hold", "streak-building" if above or below else "within-band"
 
 
-def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> tuple[dict[str, SkillState], pl.DataFrame]:
+def decide(
+    config: Any, state: dict[str, SkillState], scored: pl.DataFrame
+) -> tuple[dict[str, SkillState], pl.DataFrame]:
     """Apply the promotion/demotion rules to this tier's probes, update learning progress and the next
     tier's allocation; returns the new state and one decision row per skill."""
     pol = config.policy
@@ -209,8 +209,15 @@ def decide(config: Any, state: dict[str, SkillState], scored: pl.DataFrame) -> t
         }
         rows.append(
             {
-                "skill": skill, "level_before": st.level, "level_after": nxt.level, "action": action, "rule": rule,
-                "accuracy": a, "n_eval": n, "evidence": json.dumps(evidence), "reason": reason,
+                "skill": skill,
+                "level_before": st.level,
+                "level_after": nxt.level,
+                "action": action,
+                "rule": rule,
+                "accuracy": a,
+                "n_eval": n,
+                "evidence": json.dumps(evidence),
+                "reason": reason,
             }
         )
     return new_state, pl.DataFrame(rows, schema=DECISION_SCHEMA)

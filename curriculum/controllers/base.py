@@ -25,8 +25,15 @@ import polars as pl
 from curriculum.plan import PlanEntry
 
 DECISION_SCHEMA = {
-    "skill": pl.String, "level_before": pl.Int32, "level_after": pl.Int32, "action": pl.String, "rule": pl.String,
-    "accuracy": pl.Float64, "n_eval": pl.Int32, "evidence": pl.String, "reason": pl.String,
+    "skill": pl.String,
+    "level_before": pl.Int32,
+    "level_after": pl.Int32,
+    "action": pl.String,
+    "rule": pl.String,
+    "accuracy": pl.Float64,
+    "n_eval": pl.Int32,
+    "evidence": pl.String,
+    "reason": pl.String,
 }
 Probes = dict[int, tuple[float, int]]  # level -> (held-out accuracy, items)
 
@@ -150,13 +157,20 @@ class Schedule(Controller):
                 "target_level": target,
             }
             move = "moves up to" if after > before else "stays at"
-            rows.append({
-                "skill": skill, "level_before": before, "level_after": after,
-                "action": "promote" if after > before else "hold", "rule": f"{self.name} schedule",
-                "accuracy": a, "n_eval": n, "evidence": json.dumps(evidence),
-                "reason": f"{skill} {move} level {after} on the {self.name} schedule (levels 1..{target}); "
-                          f"held-out accuracy {shown(seen)}; a fixed schedule does not read its probes.",
-            })
+            rows.append(
+                {
+                    "skill": skill,
+                    "level_before": before,
+                    "level_after": after,
+                    "action": "promote" if after > before else "hold",
+                    "rule": f"{self.name} schedule",
+                    "accuracy": a,
+                    "n_eval": n,
+                    "evidence": json.dumps(evidence),
+                    "reason": f"{skill} {move} level {after} on the {self.name} schedule (levels 1..{target}); "
+                    f"held-out accuracy {shown(seen)}; a fixed schedule does not read its probes.",
+                }
+            )
         return dict(state), pl.DataFrame(rows, schema=DECISION_SCHEMA)
 
 
@@ -223,7 +237,8 @@ class LevelSampler(Controller):
             seen = probes.get(skill, {})
             new = {
                 lv: (seen[lv][0] if old is None else self.SMOOTHING * seen[lv][0] + (1 - self.SMOOTHING) * old)
-                if lv in seen else old
+                if lv in seen
+                else old
                 for lv, old in recent.items()
             }
             after[skill] = new
@@ -238,11 +253,17 @@ class LevelSampler(Controller):
             }
             before, focus = self.focus(recent), self.focus(new)
             where = ", ".join(f"L{lv} {c}%" for lv, c in sorted(share.items()) if c > 0)
-            rows.append({
-                "skill": skill, "level_before": before, "level_after": focus,
-                "action": "promote" if focus > before else "demote" if focus < before else "hold", "rule": self.name,
-                "accuracy": seen.get(before, (None, 0))[0], "n_eval": seen.get(before, (None, 0))[1],
-                "evidence": json.dumps(evidence),
-                "reason": f"{skill}: held-out accuracy {shown(seen)}; {why}; the next tier trains {where}.",
-            })
+            rows.append(
+                {
+                    "skill": skill,
+                    "level_before": before,
+                    "level_after": focus,
+                    "action": "promote" if focus > before else "demote" if focus < before else "hold",
+                    "rule": self.name,
+                    "accuracy": seen.get(before, (None, 0))[0],
+                    "n_eval": seen.get(before, (None, 0))[1],
+                    "evidence": json.dumps(evidence),
+                    "reason": f"{skill}: held-out accuracy {shown(seen)}; {why}; the next tier trains {where}.",
+                }
+            )
         return after, pl.DataFrame(rows, schema=DECISION_SCHEMA)

@@ -159,13 +159,21 @@ class FrontierSearch(Controller):
                 after, action = update(search, correct, n, cfg)
             after_state[skill] = after
             done = after.done(cfg.max_level)
-            rows.append({
-                "skill": skill, "level_before": search.level, "level_after": after.frontier if done else after.level,
-                "action": "done" if done else action, "rule": "frontier-search",
-                "accuracy": None if n == 0 else correct / n, "n_eval": n,
-                "evidence": json.dumps({"search": after.to_json(), "probe": {"level": search.level, "correct": correct, "n": n}}),
-                "reason": describe(skill, after, action, cfg.max_level),
-            })
+            rows.append(
+                {
+                    "skill": skill,
+                    "level_before": search.level,
+                    "level_after": after.frontier if done else after.level,
+                    "action": "done" if done else action,
+                    "rule": "frontier-search",
+                    "accuracy": None if n == 0 else correct / n,
+                    "n_eval": n,
+                    "evidence": json.dumps(
+                        {"search": after.to_json(), "probe": {"level": search.level, "correct": correct, "n": n}}
+                    ),
+                    "reason": describe(skill, after, action, cfg.max_level),
+                }
+            )
         return after_state, pl.DataFrame(rows, schema=DECISION_SCHEMA)
 
 

@@ -236,8 +236,15 @@ class HFLearner:
             "activation_checkpointing": cfg.gradient_checkpointing,  # transformers' new name for it
         }
 
-    def _trainer(self, model: Any, tokenizer: Any, fresh: pl.DataFrame, old: pl.DataFrame | None, tag: str,
-                 on_scores: Callable[[list[Any]], None]) -> Any:
+    def _trainer(
+        self,
+        model: Any,
+        tokenizer: Any,
+        fresh: pl.DataFrame,
+        old: pl.DataFrame | None,
+        tag: str,
+        on_scores: Callable[[list[Any]], None],
+    ) -> Any:
         import datasets
         from datasets import Dataset
 
@@ -247,11 +254,14 @@ class HFLearner:
             from trl import SFTConfig, SFTTrainer
 
             rows = pl.concat([fresh, old], how="diagonal_relaxed") if old is not None else fresh
-            records = [{"prompt": r["prompt"], "completion": r["completion"]}
-                       for r in trainer_records(rows, template=self.template)]
+            records = [
+                {"prompt": r["prompt"], "completion": r["completion"]}
+                for r in trainer_records(rows, template=self.template)
+            ]
             args = SFTConfig(**self._args(tag), max_length=cfg.max_length, completion_only_loss=True)
-            trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(records),
-                                 processing_class=tokenizer)
+            trainer = SFTTrainer(
+                model=model, args=args, train_dataset=Dataset.from_list(records), processing_class=tokenizer
+            )
         else:
             from trl import GRPOConfig, GRPOTrainer
 
@@ -260,28 +270,47 @@ class HFLearner:
             records = [{k: r[k] for k in GRPO_COLUMNS} for r in trainer_records(fresh, template=self.template)]
             dataset = Dataset.from_list(records)
             args = GRPOConfig(
-                **self._args(tag), num_generations=cfg.num_generations, max_completion_length=cfg.max_new_tokens,
-                temperature=cfg.temperature, beta=cfg.beta,
+                **self._args(tag),
+                num_generations=cfg.num_generations,
+                max_completion_length=cfg.max_new_tokens,
+                temperature=cfg.temperature,
+                beta=cfg.beta,
             )
-            trainer = GRPOTrainer(model=model, reward_funcs=trl_reward(dataset, on_scores=on_scores), args=args,
-                                  train_dataset=dataset, processing_class=tokenizer)
+            trainer = GRPOTrainer(
+                model=model,
+                reward_funcs=trl_reward(dataset, on_scores=on_scores),
+                args=args,
+                train_dataset=dataset,
+                processing_class=tokenizer,
+            )
         trainer.remove_callback(PrinterCallback)  # no dict of metrics printed per logging step
         return trainer
 
     def _write_rewards(self, scores: list[Any], tag: str) -> dict[str, Any]:
         """What each item's GRPO completions earned, as RUN_DIR/rewards/<tag>.parquet, plus the totals."""
         frame = pl.DataFrame(
-            [{"item_id": s.item_id, "skill": s.skill, "level": s.level, "reward": s.reward, "outcome": s.outcome}
-             for s in scores],
-            schema={"item_id": pl.String, "skill": pl.String, "level": pl.Int64, "reward": pl.Float64,
-                    "outcome": pl.String},
+            [
+                {"item_id": s.item_id, "skill": s.skill, "level": s.level, "reward": s.reward, "outcome": s.outcome}
+                for s in scores
+            ],
+            schema={
+                "item_id": pl.String,
+                "skill": pl.String,
+                "level": pl.Int64,
+                "reward": pl.Float64,
+                "outcome": pl.String,
+            },
         )
-        per_item = frame.group_by("item_id", "skill", "level").agg(
-            pl.len().alias("completions"),
-            (pl.col("outcome") == "correct").sum().alias("correct"),
-            (pl.col("outcome") == "no_answer").sum().alias("no_answer"),
-            pl.col("reward").mean().alias("mean_reward"),
-        ).sort("skill", "level", "item_id")
+        per_item = (
+            frame.group_by("item_id", "skill", "level")
+            .agg(
+                pl.len().alias("completions"),
+                (pl.col("outcome") == "correct").sum().alias("correct"),
+                (pl.col("outcome") == "no_answer").sum().alias("no_answer"),
+                pl.col("reward").mean().alias("mean_reward"),
+            )
+            .sort("skill", "level", "item_id")
+        )
         out = self.workdir / "rewards" / f"{tag}.parquet"  # type: ignore[operator]
         out.parent.mkdir(parents=True, exist_ok=True)
         per_item.write_parquet(out.with_suffix(".parquet.tmp"))
@@ -336,7 +365,9 @@ class HFLearner:
             for i, row in zip(chunk, rows):
                 end = next((k + 1 for k, t in enumerate(row) if t in eos), len(row))
                 text = tokenizer.decode(row[:end], skip_special_tokens=True)
-                records[i] = AnswerRecord(extract_answer(text), text, round(1000 * seconds, 3), len(encoded[i]), end, None)
+                records[i] = AnswerRecord(
+                    extract_answer(text), text, round(1000 * seconds, 3), len(encoded[i]), end, None
+                )
             start += len(chunk)
         log.info("%s answered %d questions", self.current_model(), len(questions))
         return records  # type: ignore[return-value]
@@ -346,8 +377,13 @@ class HFLearner:
         batch = tokenizer.pad({"input_ids": ids}, padding=True, return_tensors="pt").to(self.device)
         started = time.perf_counter()
         out = model.generate(
-            **batch, max_new_tokens=self.config.max_new_tokens, do_sample=False, temperature=None, top_p=None,
-            top_k=None, pad_token_id=tokenizer.pad_token_id,
+            **batch,
+            max_new_tokens=self.config.max_new_tokens,
+            do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
+            pad_token_id=tokenizer.pad_token_id,
         )
         seconds = time.perf_counter() - started
         return out[:, batch["input_ids"].shape[1] :].tolist(), seconds

@@ -50,8 +50,9 @@ def check_model(run_config: Any) -> None:
     tokenizer = load_tokenizer(path)
     if len(tokenizer) > vocab:
         raise ModelError(f"{path}: the tokenizer has {len(tokenizer)} tokens but the model embeds only {vocab}")
-    check_encodes(tokenizer, path, [s.name for s in run_config.skills], [s.start_level for s in run_config.skills],
-                  template)
+    check_encodes(
+        tokenizer, path, [s.name for s in run_config.skills], [s.start_level for s in run_config.skills], template
+    )
 
 
 def causal_lm_vocab(path: Path) -> int:
@@ -70,7 +71,9 @@ def causal_lm_vocab(path: Path) -> int:
     architectures = list(getattr(config, "architectures", None) or [])
     if causal is None or (architectures and not set(architectures) & names):
         what = architectures[0] if architectures else config.model_type
-        raise ModelError(f"{path} is not a causal language model ({what}); the hf learner needs an AutoModelForCausalLM")
+        raise ModelError(
+            f"{path} is not a causal language model ({what}); the hf learner needs an AutoModelForCausalLM"
+        )
     if not any(next(path.glob(pattern), None) for pattern in WEIGHTS):
         raise ModelError(f"{path} has no weights (model.safetensors or pytorch_model.bin)")
     vocab = getattr(config, "vocab_size", None) or getattr(config.get_text_config(), "vocab_size", None)
@@ -110,9 +113,7 @@ def check_encodes(tokenizer: Any, path: Path, skills: list[str], starts: list[in
         ids = tokenizer.encode(text, add_special_tokens=False)
         back = tokenizer.decode(ids, skip_special_tokens=False)
         if (unk is not None and unk in ids) or "".join(back.split()) != "".join(text.split()):
-            raise ModelError(
-                f"{path}: the tokenizer cannot encode {what}: {text[:50]!r} comes back as {back[:50]!r}"
-            )
+            raise ModelError(f"{path}: the tokenizer cannot encode {what}: {text[:50]!r} comes back as {back[:50]!r}")
 
 
 def first_line(err: BaseException) -> str:

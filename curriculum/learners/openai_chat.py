@@ -135,8 +135,13 @@ class OpenAILearner:
             reply = await session.complete(self.client.messages(question), seed=self.seed)
             prediction = extract_answer(reply.text) if reply.error is None else None
             return AnswerRecord(
-                prediction, reply.text, round(reply.latency_ms, 3), reply.prompt_tokens, reply.completion_tokens,
-                reply.error, reply.attempts,
+                prediction,
+                reply.text,
+                round(reply.latency_ms, 3),
+                reply.prompt_tokens,
+                reply.completion_tokens,
+                reply.error,
+                reply.attempts,
             )
 
         async def batch(session: ChatSession) -> list[AnswerRecord]:
@@ -159,7 +164,10 @@ class OpenAILearner:
         errors = sum(r.error is not None for r in records)
         log.info(
             "%s answered %d questions in %.1f s (%d errors, median latency %.0f ms)",
-            self.config.model, len(records), time.perf_counter() - started, errors,
+            self.config.model,
+            len(records),
+            time.perf_counter() - started,
+            errors,
             statistics.median(r.latency_ms for r in records),
         )
         return records
@@ -177,7 +185,13 @@ def records_frame(questions: list[str], records: list[AnswerRecord]) -> pl.DataF
     return pl.DataFrame(
         rows,
         schema={
-            "question": pl.String, "prediction": pl.String, "raw_text": pl.String, "latency_ms": pl.Float64,
-            "prompt_tokens": pl.Int64, "completion_tokens": pl.Int64, "error": pl.String, "attempts": pl.Int64,
+            "question": pl.String,
+            "prediction": pl.String,
+            "raw_text": pl.String,
+            "latency_ms": pl.Float64,
+            "prompt_tokens": pl.Int64,
+            "completion_tokens": pl.Int64,
+            "error": pl.String,
+            "attempts": pl.Int64,
         },
     )

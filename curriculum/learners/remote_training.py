@@ -60,8 +60,10 @@ def fine_tune(config: Any, train_file: Path, model: str, seed: int) -> str:
     import openai
 
     client = openai.OpenAI(
-        base_url=config.base_url, api_key=os.environ.get(config.api_key_env) or "no-key-set",
-        timeout=config.timeout_s, max_retries=config.max_retries,
+        base_url=config.base_url,
+        api_key=os.environ.get(config.api_key_env) or "no-key-set",
+        timeout=config.timeout_s,
+        max_retries=config.max_retries,
     )
     where = config.base_url
     try:
@@ -71,7 +73,9 @@ def fine_tune(config: Any, train_file: Path, model: str, seed: int) -> str:
         deadline = time.monotonic() + config.fine_tune_timeout_s
         while job.status not in TERMINAL:
             if time.monotonic() > deadline:
-                raise TrainingFailed(f"fine-tuning job {job.id} still {job.status} after {config.fine_tune_timeout_s:g} s")
+                raise TrainingFailed(
+                    f"fine-tuning job {job.id} still {job.status} after {config.fine_tune_timeout_s:g} s"
+                )
             time.sleep(config.fine_tune_poll_s)
             job = client.fine_tuning.jobs.retrieve(job.id)
     except openai.NotFoundError:

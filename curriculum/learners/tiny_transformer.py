@@ -115,7 +115,9 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(cfg.n_embd), nn.LayerNorm(cfg.n_embd)
         self.attn = SelfAttention(cfg)
-        self.mlp = nn.Sequential(nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd))
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.GELU(), nn.Linear(4 * cfg.n_embd, cfg.n_embd)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln1(x))
@@ -237,7 +239,9 @@ class LocalLearner:
             from curriculum.errors import DataDirError
 
             reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:120]
-            raise DataDirError(f"cannot write {self.path}: {reason}; free space, then `curriculum run --resume`") from None
+            raise DataDirError(
+                f"cannot write {self.path}: {reason}; free space, then `curriculum run --resume`"
+            ) from None
 
     def train(
         self,
@@ -255,9 +259,10 @@ class LocalLearner:
         if fresh.height == 0:
             raise ValueError("no train items in this tier")
         room = self.model_cfg.answer_room  # an answer longer than the room is cut there: it is never answered right
-        encode_all = lambda f: (  # noqa: E731
-            [self.model_cfg.prompt(q) for q in f["question"]], [encode(a)[:room] for a in f["answer"]]
-        )
+
+        def encode_all(f: pl.DataFrame) -> tuple[list[list[int]], list[list[int]]]:
+            return [self.model_cfg.prompt(q) for q in f["question"]], [encode(a)[:room] for a in f["answer"]]
+
         fp, fa = encode_all(fresh)
         op, oa = encode_all(old) if old is not None and old.height else ([], [])
         rng = np.random.default_rng(batch_seed(self.seed, self.steps_done))
@@ -317,7 +322,7 @@ class LocalLearner:
         prompts = [self.model_cfg.prompt(q) for q in questions]
         for i, p in enumerate(prompts):
             groups.setdefault(len(p), []).append(i)
-        for length, members in groups.items():
+        for members in groups.values():
             for start in range(0, len(members), 512):
                 chunk = members[start : start + 512]
                 idx = torch.tensor([prompts[i] for i in chunk], device=self.device)

@@ -71,8 +71,9 @@ def parse_int_list(text: str) -> list[int] | None:
     return None if not values or any(v is None for v in values) else values  # type: ignore[return-value]
 
 
-def keyed(read: Callable[[str], Any], read_gold: Callable[[str], Any] | None = None, *,
-          gold_counts: bool = False) -> Callable[[Mapping[str, Any], str], bool]:
+def keyed(
+    read: Callable[[str], Any], read_gold: Callable[[str], Any] | None = None, *, gold_counts: bool = False
+) -> Callable[[Mapping[str, Any], str], bool]:
     """The verifier "the answer reads as the gold does": `read(answer)` is not None and equals
     `read_gold(item["answer"])` (by default read itself, remembered per gold); with gold_counts the gold string
     itself counts at once. It carries its readers (`verify.read`, `verify.read_gold`), so that a batch of

@@ -69,9 +69,7 @@ class _World:
             self.exactly[a.bit_count()] |= 1 << a
 
 
-def _statement(
-    r: random.Random, w: _World, names: list[str], speaker: int, compound: float
-) -> tuple[str, int]:
+def _statement(r: random.Random, w: _World, names: list[str], speaker: int, compound: float) -> tuple[str, int]:
     """A random statement by `speaker` (text, truth table). 'I'/'me' when it refers to the speaker."""
     n = len(names)
     full, K = w.full, w.knight
@@ -198,7 +196,12 @@ def generate_knights_knaves(rng: np.random.Generator, level: int, n: int) -> Bat
 
 
 def _extra_statements(
-    r: random.Random, w: _World, names: list[str], compound: float, hidden: int, count: int,
+    r: random.Random,
+    w: _World,
+    names: list[str],
+    compound: float,
+    hidden: int,
+    count: int,
     said: list[tuple[int, str]],
 ) -> list[tuple[int, str]]:
     """`count` more statements, each true exactly when its speaker is a knight in `hidden` (so the answer

@@ -43,9 +43,7 @@ def _var_masks(nvars: int) -> tuple[list[int], int]:
     return masks, full
 
 
-def _formula(
-    r: random.Random, ops: int, names: list[str], masks: list[int], full: int
-) -> tuple[str, int, bool]:
+def _formula(r: random.Random, ops: int, names: list[str], masks: list[int], full: int) -> tuple[str, int, bool]:
     """A random formula with `ops` binary connectives: (text, truth table, needs no parentheses)."""
     if ops == 0:
         i = int(r.random() * len(names))

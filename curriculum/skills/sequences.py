@@ -69,9 +69,7 @@ def _hankel_det(t: np.ndarray, k: int) -> np.ndarray:
         return t[0] * t[2] - t[1] * t[1]
     if k == 3:
         return (
-            t[0] * (t[2] * t[4] - t[3] * t[3])
-            - t[1] * (t[1] * t[4] - t[3] * t[2])
-            + t[2] * (t[1] * t[3] - t[2] * t[2])
+            t[0] * (t[2] * t[4] - t[3] * t[3]) - t[1] * (t[1] * t[4] - t[3] * t[2]) + t[2] * (t[1] * t[3] - t[2] * t[2])
         )
     cols = t[: 2 * k - 1].T.tolist()
     return np.array([bareiss_det([row[i : i + k] for i in range(k)]) for row in cols], dtype=object)

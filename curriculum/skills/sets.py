@@ -28,9 +28,7 @@ WORDS = (
 
 _OPS = ("∪", "∩", "\\", "△")
 _EMPTY = "{}"
-_EMPTY_WORDS = frozenset(
-    {"", "{}", "∅", "empty", "empty set", "the empty set", "none", "nothing", "[]", "()", "set()"}
-)
+_EMPTY_WORDS = frozenset({"", "{}", "∅", "empty", "empty set", "the empty set", "none", "nothing", "[]", "()", "set()"})
 _SUBSET = "(⊆: every element of the left side is also in the right side, so equal sets count)"
 _DISJOINT = "(they have no element in common)"
 _RELATION_SHARE = 0.25  # share of yes/no subset/disjoint questions

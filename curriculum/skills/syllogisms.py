@@ -36,9 +36,7 @@ TERMS = (
 )  # fmt: skip
 
 # forms: 0 all X are Y, 1 no X are Y, 2 some X are Y, 3 some X are not Y
-_ASSUME = (
-    "Assume there is at least one of each kind of thing mentioned, and read \"some\" as at least one, possibly all."
-)
+_ASSUME = 'Assume there is at least one of each kind of thing mentioned, and read "some" as at least one, possibly all.'
 _CONTRADICTORY = (3, 2, 1, 0)
 
 
@@ -127,7 +125,8 @@ def generate_syllogism(rng: np.random.Generator, level: int, n: int) -> Batch:
         words = r.sample(pool, k)
         # symmetric forms read either way round; the premise order is shuffled
         texts = [
-            _sentence(f, words[y], words[x], True) if f in (1, 2) and r.random() < 0.5
+            _sentence(f, words[y], words[x], True)
+            if f in (1, 2) and r.random() < 0.5
             else _sentence(f, words[x], words[y], True)
             for f, x, y in premises
         ]

@@ -216,8 +216,13 @@ def generate_word_problem(rng: np.random.Generator, level: int, n: int) -> Batch
 
 
 def _lift_stated(
-    vals: np.ndarray, perm: np.ndarray, said_at: np.ndarray, fact: int,
-    step_at: np.ndarray, step_flow: np.ndarray, told_flow: np.ndarray,
+    vals: np.ndarray,
+    perm: np.ndarray,
+    said_at: np.ndarray,
+    fact: int,
+    step_at: np.ndarray,
+    step_flow: np.ndarray,
+    told_flow: np.ndarray,
 ) -> None:
     """Raise the count stated by distractor template `fact` (where an item has it) to what the story needs: at
     least the net gain before it, plus whatever the holder is short of at the lowest point of the story.

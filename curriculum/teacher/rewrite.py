@@ -22,9 +22,9 @@ from typing import Any
 
 import polars as pl
 
-from curriculum.items import ITEM_SCHEMA, canonical_question, empty_items, item_id
 from curriculum.chat import ChatClient, ChatSession, EndpointConfig, gather_all
 from curriculum.extraction import extract_answer
+from curriculum.items import ITEM_SCHEMA, canonical_question, empty_items, item_id
 from curriculum.seeds import derive
 from curriculum.skills import REGISTRY
 from curriculum.skills.base import Skill
@@ -95,8 +95,14 @@ def verifies(skill: Skill, gold: Mapping[str, Any], prediction: str | None) -> b
 
 
 async def agreement(
-    session: ChatSession, client: ChatClient, skill: Skill, gold: Mapping[str, Any], question: str,
-    k: int, temperature: float, seed: int,
+    session: ChatSession,
+    client: ChatClient,
+    skill: Skill,
+    gold: Mapping[str, Any],
+    question: str,
+    k: int,
+    temperature: float,
+    seed: int,
 ) -> str | None:
     """None when k sampled answers to `question` all verify against gold; else the rejection reason."""
     if k <= 0:

@@ -21,8 +21,8 @@ from typing import Any
 
 import polars as pl
 
-from curriculum.items import canonical_question
 from curriculum.chat import ChatClient, ChatSession, EndpointConfig
+from curriculum.items import canonical_question
 from curriculum.skills.answers import parse_fraction
 from curriculum.skills.base import Skill
 from curriculum.teacher import safe_math

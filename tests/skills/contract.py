@@ -80,9 +80,7 @@ def assert_even_split(name: str, answers: Collection[str], level: int, n: int = 
     assert counts == dict.fromkeys(answers, n // len(answers)), (name, level, counts)
 
 
-def assert_params_open_ended(
-    name: str, may_shrink: Collection[str] = (), held_constant: Collection[str] = ()
-) -> None:
+def assert_params_open_ended(name: str, may_shrink: Collection[str] = (), held_constant: Collection[str] = ()) -> None:
     """`params(level)` is defined for any level, matches its JSON form, and every knob is harder at level 50
     than at level 1 and never eases off up to level 100 (save the knobs the caller names)."""
     skill = REGISTRY[name]

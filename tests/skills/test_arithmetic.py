@@ -115,9 +115,7 @@ def test_independent_check_levels_1_to_8(name: str) -> None:
 
 @pytest.mark.parametrize("name", SKILLS)
 def test_independent_check_at_high_levels(name: str) -> None:
-    assert_second_method_agrees(
-        name, lambda level, q: independent(name, level, q), levels=(12, 50), n=5, min_items=10
-    )
+    assert_second_method_agrees(name, lambda level, q: independent(name, level, q), levels=(12, 50), n=5, min_items=10)
 
 
 # ---------------------------------------------------------------- verifiers
@@ -165,13 +163,36 @@ def test_division_answers_verify_and_perturbations_fail(level: int, seed: int) -
         q, r = int(m[1]), int(m[2])
         divisor = int(re.search(r"by (\d+)\.", question)[1])
         it = item(question, gold)
-        good = [gold, f"{q} R{r}", f"{q} r{r}", f"{q}r{r}", f"{q} remainder {r}", f"q={q}, r={r}",
-                f"Q = {q}, R = {r}", f"quotient {q}, remainder {r}", f" {q}  r  {r}. ", f"0{q} r 0{r}",
-                f"{q} rem {r}", f"{q}, remainder {r}", f"{q} R {r}."]
+        good = [
+            gold,
+            f"{q} R{r}",
+            f"{q} r{r}",
+            f"{q}r{r}",
+            f"{q} remainder {r}",
+            f"q={q}, r={r}",
+            f"Q = {q}, R = {r}",
+            f"quotient {q}, remainder {r}",
+            f" {q}  r  {r}. ",
+            f"0{q} r 0{r}",
+            f"{q} rem {r}",
+            f"{q}, remainder {r}",
+            f"{q} R {r}.",
+        ]
         for form in good:
             assert skill.verify(it, form), (gold, form)
-        bad = [f"{q + 1} r {r}", f"{q} r {r + 1}", f"{q - 1} r {r + divisor}", f"{q}", f"{q} {r}",
-               f"{q} r", f"r {r}", f"{q + 1} r {r - 1}", "", "nonsense", f"{q}.{r}"]
+        bad = [
+            f"{q + 1} r {r}",
+            f"{q} r {r + 1}",
+            f"{q - 1} r {r + divisor}",
+            f"{q}",
+            f"{q} {r}",
+            f"{q} r",
+            f"r {r}",
+            f"{q + 1} r {r - 1}",
+            "",
+            "nonsense",
+            f"{q}.{r}",
+        ]
         if q != r:
             bad.append(f"{r} r {q}")
         if r:

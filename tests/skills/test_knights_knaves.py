@@ -196,7 +196,7 @@ def test_skill_solve_refuses_unreadable_text() -> None:
         other,
         q[:-20],
         q.replace(f'"{text}"', '"The sky is green."', 1),  # an unknown kind of statement
-        q.replace(f'{speaker} says', "Zed says", 1),  # a speaker who is not among the islanders
+        q.replace(f"{speaker} says", "Zed says", 1),  # a speaker who is not among the islanders
         q.replace('" ', '"  ', 1),  # statements not laid out as written
         q.replace("knights always tell the truth", "knights often tell the truth", 1),
     ]

@@ -105,9 +105,7 @@ def test_independent_check_levels_1_to_8(name: str) -> None:
 
 @pytest.mark.parametrize("name", SKILLS)
 def test_independent_check_at_high_levels(name: str) -> None:
-    assert_second_method_agrees(
-        name, lambda level, q: independent(name, level, q), levels=(12, 50), n=6, min_items=12
-    )
+    assert_second_method_agrees(name, lambda level, q: independent(name, level, q), levels=(12, 50), n=6, min_items=12)
 
 
 # ---------------------------------------------------------------- the primality machinery itself
@@ -169,8 +167,11 @@ def test_yes_no_answers_verify_and_the_other_option_fails(level: int, seed: int)
     for q, gold in zip(b.questions, b.answers):
         assert gold in ("yes", "no")
         it = item(q, gold)
-        same = ["Yes", "YES.", " yes ", "y", "True", "prime"] if gold == "yes" else [
-            "No", "NO.", " no ", "n", "false", "composite", "not prime", "Not a prime."]
+        same = (
+            ["Yes", "YES.", " yes ", "y", "True", "prime"]
+            if gold == "yes"
+            else ["No", "NO.", " no ", "n", "false", "composite", "not prime", "Not a prime."]
+        )
         for form in [gold, *same]:
             assert skill.verify(it, form), (gold, form)
         other = ["no", "No.", "composite", "false"] if gold == "yes" else ["yes", "Yes.", "prime", "true"]

@@ -132,9 +132,7 @@ def enumerate_solutions(n: int, k: int, clues) -> np.ndarray:
     for a in range(k):
         if a:
             m = len(states)
-            states = np.concatenate(
-                [np.repeat(states, len(perms), axis=0), np.tile(perms, (m, 1))[:, None, :]], axis=1
-            )
+            states = np.concatenate([np.repeat(states, len(perms), axis=0), np.tile(perms, (m, 1))[:, None, :]], axis=1)
         keep = np.ones(len(states), dtype=bool)
         for kind, x, y in clues:
             if kind in ("at", "notat"):
@@ -197,6 +195,7 @@ def test_seating_solvers_agree():
             assert (allowed.bit_count() == 1) == engine.csp_unique(clues, n, k, groups, (1 << n) - 1)
             assert min(len(engine.csp_solutions(clues, n, k, limit=10**6)), 10**6) == allowed.bit_count()
 
+
 def _check_text_verifier(s, item, gold, others):
     for good in (gold, gold.lower(), gold.upper(), f" {gold}. "):
         assert s.verify(item, good), good
@@ -214,7 +213,7 @@ def test_seating_verifier(level, seed):
         n, values, _, query = parse_seating(q)
         if gold.isdigit():
             v = int(gold)
-            nth = f"{v}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(v, 'th')}"
+            nth = f"{v}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(v, 'th') }"
             for good in (gold, f"seat {v}", f"Seat {v}.", f"0{v}", f"+{v}", nth):
                 assert s.verify(item, good), good
             for bad in (str(v + 1), str(v - 1), f"seat {v + 1}", "", values[0][0]):

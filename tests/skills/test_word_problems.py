@@ -287,11 +287,16 @@ def test_gate_rejects_an_impossible_story():
         return f"{first}. Quilla has 2 {thing}. Quilla gives away 9 {thing}. {rest}"
 
     bad = clean.with_columns(
-        pl.when(pl.int_range(pl.len()) < 3).then(pl.col("question").map_elements(impossible, pl.String))
-        .otherwise(pl.col("question")).alias("question")
+        pl.when(pl.int_range(pl.len()) < 3)
+        .then(pl.col("question").map_elements(impossible, pl.String))
+        .otherwise(pl.col("question"))
+        .alias("question")
     )
-    bad = bad.with_columns(pl.struct("skill", "question").map_elements(
-        lambda r: item_id(r["skill"], r["question"]), pl.String).alias("item_id"))
+    bad = bad.with_columns(
+        pl.struct("skill", "question")
+        .map_elements(lambda r: item_id(r["skill"], r["question"]), pl.String)
+        .alias("item_id")
+    )
     report = validate_items(bad, plan)
     failed = {(r["expectation"], r["column"]): r["unexpected_count"] for r in report.failures().iter_rows(named=True)}
     assert failed == {("expect_column_values_to_be_in_set", "check_consistent"): 3}, report.describe_failures()
