@@ -128,7 +128,10 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     from curriculum.controllers import CONTROLLERS
 
     width = max(len(name) for name in CONTROLLERS)
-    print(f"{'auto'.ljust(width)}  adaptive for a learner trained here, frontier-search for an evaluate-only one")
+    print(
+        f"{'auto'.ljust(width)}  adaptive for a learner trained here (uniform when every skill has a target_level), "
+        "frontier-search for an evaluate-only one"
+    )
     for name, controller in CONTROLLERS.items():
         print(f"{name.ljust(width)}  {controller.description}")
     return 0

@@ -172,7 +172,8 @@ class ExecutionConfig(Strict):
 class RunConfig(Strict):
     name: str = "curriculum"
     # which controller chooses each tier (curriculum.controllers: adaptive, frontier-search, uniform, hardest,
-    # ladder, combined, ...); auto: adaptive for a learner trained here, frontier-search for an evaluate-only one
+    # ladder, combined, ...); auto: adaptive for a learner trained here (uniform when every skill has a
+    # target_level), frontier-search for an evaluate-only one
     strategy: str = "auto"
     seed: int = Field(0, ge=0, le=2**63 - 1)  # stored as BIGINT
     tiers: int = Field(5, ge=1, le=100_000)
@@ -247,10 +248,15 @@ class RunConfig(Strict):
 
     @property
     def controller(self) -> str:
-        """The strategy `auto` resolves to: the frontier search for a learner that cannot be trained here."""
+        """The strategy `auto` resolves to. A learner that cannot be trained here gets the frontier search. One
+        that trains gets uniform sampling over 1..target when every skill names its target level (what won
+        `curriculum benchmark` on mean held-out accuracy over known levels: benchmarks/results), else the
+        adaptive controller, the one strategy that climbs without knowing where the top is."""
         if self.strategy != "auto":
             return self.strategy
-        return "adaptive" if self.learner.trains else "frontier-search"
+        if not self.learner.trains:
+            return "frontier-search"
+        return "uniform" if all(s.target_level is not None for s in self.skills) else "adaptive"
 
 
 def _first_error(err: ValidationError) -> str:

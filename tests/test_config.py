@@ -54,3 +54,23 @@ def test_missing_and_malformed_files(tmp_path):
     scalar.write_text("just a string")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(scalar)
+
+
+def test_auto_picks_what_the_benchmark_found_for_the_setting(tmp_path):
+    """auto: uniform over 1..target when every skill names its target (it won the benchmark there), adaptive
+    when the top is open (the one strategy that climbs without it), the frontier search for an evaluate-only model."""
+    open_ended = parse_config({"skills": [{"name": "addition"}, {"name": "syllogism", "target_level": 3}]})
+    known = parse_config(
+        {"skills": [{"name": "addition", "target_level": 4}, {"name": "syllogism", "target_level": 3}]}
+    )
+    evaluated = parse_config(
+        {
+            "skills": [{"name": "addition", "target_level": 4}],
+            "learner": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"},
+        }
+    )
+    assert (open_ended.controller, known.controller, evaluated.controller) == ("adaptive", "uniform", "frontier-search")
+    assert (
+        parse_config({"strategy": "adaptive", "skills": [{"name": "addition", "target_level": 4}]}).controller
+        == "adaptive"
+    )
