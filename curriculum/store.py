@@ -39,6 +39,7 @@ LOCK_WAIT_S = 60.0  # how long a write or read waits for another process to let 
 # DuckDB refuses a read-only and a read-write connection to one file at once within a process ("different
 # configuration"), so the threads of a process (a reader beside the writer) take turns at the catalogue
 _IN_PROCESS = threading.RLock()
+INTERRUPT_RETRIES = 3  # a stop signal can interrupt DuckDB while the run records that it stopped
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -205,12 +206,18 @@ class Store:
         """
         config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
         deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.02
+        interrupted = 0
         with _IN_PROCESS:
             while True:
                 try:
                     with deferred_signals():
                         con = duckdb.connect(str(self.path), read_only=read_only, config=config)
                     break
+                except duckdb.InterruptException:  # a stop signal met the opening of the file: not damage, again
+                    interrupted += 1
+                    if interrupted > INTERRUPT_RETRIES:
+                        raise
+                    continue
                 except duckdb.Error as err:
                     if not LOCKED.search(str(err)):
                         raise self.damaged(err) from None
@@ -264,11 +271,21 @@ class Store:
             )
 
     def finish_run(self, run_id: str, status: str, message: str | None = None) -> None:
-        with self.connect() as con:
-            con.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
-                [status, now(), message, run_id],
-            )
+        """Record how a run ended. It is written while the run is being stopped, so a stop signal's interrupt of
+        the statement is tried again rather than leaving the run `running`."""
+        for attempt in range(INTERRUPT_RETRIES + 1):
+            try:
+                with self.connect() as con:
+                    con.execute(
+                        "UPDATE runs SET status = ?, finished_at = ?, message = ? WHERE run_id = ?",
+                        [status, now(), message, run_id],
+                    )
+                return
+            except duckdb.InterruptException:
+                if attempt == INTERRUPT_RETRIES:
+                    raise CatalogueBusy(
+                        f"catalogue {self.path}: recording the end of run {run_id} was interrupted"
+                    ) from None
 
     # -- tiers --------------------------------------------------------------------------------
     def tier_path(self, run_id: str, tier: int, attempt: int) -> Path:

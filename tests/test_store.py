@@ -164,6 +164,42 @@ def test_threads_of_one_process_read_and_write_at_once(tmp_path):
     assert store.query("SELECT message FROM runs")["message"].item() == "stop 59"
 
 
+def test_a_stop_signal_interrupting_duckdb_does_not_leave_the_run_running(tmp_path, monkeypatch):
+    """A stop signal can interrupt DuckDB while the run is opening the file or writing that it stopped: the
+    write is tried again, so the run ends `failed` with its reason instead of `running` or "damaged"."""
+    from curriculum import store as store_module
+
+    store = Store(tmp_path).init()
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {})
+    real_connect, calls = duckdb.connect, []
+
+    class Interrupting:  # the connection whose first statement a signal interrupts
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, *args, **kwargs):
+            if len(calls) == 2:
+                calls.append("statement")
+                raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+            return self.con.execute(*args, **kwargs)
+
+        def close(self):
+            self.con.close()
+
+    def connect(*args, **kwargs):
+        calls.append("open")
+        if len(calls) == 1:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        return Interrupting(real_connect(*args, **kwargs))
+
+    monkeypatch.setattr(store_module.duckdb, "connect", connect)
+    store.finish_run("r1", "failed", "stopped by SIGTERM")
+    monkeypatch.setattr(store_module.duckdb, "connect", real_connect)
+    assert calls[:3] == ["open", "open", "statement"]
+    row = store.query("SELECT status, message FROM runs").row(0, named=True)
+    assert (row["status"], row["message"]) == ("failed", "stopped by SIGTERM")
+
+
 def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
     from curriculum import store as store_module
     from curriculum.errors import CatalogueBusy
