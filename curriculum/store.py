@@ -202,38 +202,40 @@ class Store:
         """A short-lived connection; closed on exit so other processes can open the file.
 
         DuckDB lets one process hold the file at a time: while another process (a run, a reader)
-        holds it, wait and retry for up to LOCK_WAIT_S, then fail with one clear line.
+        holds it, wait and retry for up to LOCK_WAIT_S, then fail with one clear line. Stop signals are held
+        from the opening of the file to its closing, so a stop never leaves a connection open behind it (one
+        left open made the run's own "stopped" write fail).
         """
         config = {} if read_only else {"storage_compatibility_version": STORAGE_VERSION}
         deadline, delay = time.monotonic() + LOCK_WAIT_S, 0.02
         interrupted = 0
         with _IN_PROCESS:
             while True:
-                try:
-                    with deferred_signals():
+                with deferred_signals():
+                    try:
                         con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-                    break
-                except duckdb.InterruptException:  # a stop signal met the opening of the file: not damage, again
-                    interrupted += 1
-                    if interrupted > INTERRUPT_RETRIES:
-                        raise
-                    continue
-                except duckdb.Error as err:
-                    if not LOCKED.search(str(err)):
-                        raise self.damaged(err) from None
-                    if time.monotonic() > deadline:
-                        raise CatalogueBusy(
-                            f"catalogue {self.path} is held by another process; try again later"
-                        ) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.5)
-            with deferred_signals():
-                try:
-                    yield con
-                except DAMAGE as err:
-                    raise self.damaged(err) from None
-                finally:
-                    con.close()
+                    except duckdb.InterruptException:  # a stop signal met the opening of the file: not damage
+                        interrupted += 1
+                        if interrupted > INTERRUPT_RETRIES:
+                            raise
+                        continue
+                    except duckdb.Error as err:
+                        if not LOCKED.search(str(err)):
+                            raise self.damaged(err) from None
+                        con = None
+                    if con is not None:
+                        try:
+                            yield con
+                        except DAMAGE as err:
+                            raise self.damaged(err) from None
+                        finally:
+                            con.close()
+                        return
+                # another process holds the file: wait outside the held region, so that Ctrl-C stops the wait
+                if time.monotonic() > deadline:
+                    raise CatalogueBusy(f"catalogue {self.path} is held by another process; try again later") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def damaged(self, err: BaseException) -> CurriculumError:
         """One line naming the damage, and what is still safe: the tier files beside it (a full disk is not

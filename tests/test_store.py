@@ -200,6 +200,32 @@ def test_a_stop_signal_interrupting_duckdb_does_not_leave_the_run_running(tmp_pa
     assert (row["status"], row["message"]) == ("failed", "stopped by SIGTERM")
 
 
+def test_a_stop_during_the_opening_of_the_file_leaves_no_connection_open(tmp_path, monkeypatch):
+    """Ctrl-C while DuckDB opens the file is held until the connection is closed again: a connection left open
+    (kept alive by the KeyboardInterrupt's traceback) made the run's own "stopped" write fail as "damaged"."""
+    import os
+    import signal
+
+    from curriculum import store as store_module
+
+    store = Store(tmp_path).init()
+    store.start_run("r1", "t", 0, "local", "adaptive", 1, {})
+    real_connect = duckdb.connect
+
+    def connect_then_ctrl_c(*args, **kwargs):
+        con = real_connect(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)  # arrives while the file is being opened
+        return con
+
+    monkeypatch.setattr(store_module.duckdb, "connect", connect_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt) as stopped:  # the traceback stays alive, as in a flow's except block
+        store.query("SELECT count(*) FROM runs")
+    monkeypatch.setattr(store_module.duckdb, "connect", real_connect)
+    store.finish_run("r1", "failed", "interrupted (Ctrl-C)")  # a read-write open beside it would fail
+    assert stopped.value is not None
+    assert store.query("SELECT status FROM runs")["status"].item() == "failed"
+
+
 def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
     from curriculum import store as store_module
     from curriculum.errors import CatalogueBusy
