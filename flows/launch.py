@@ -3,8 +3,8 @@
 With no API configured (`PREFECT_API_URL` unset) the run gets a temporary one of its own: Prefect's server in a
 child process, in its own session (a Ctrl-C or SIGTERM sent to the terminal's process group reaches the run,
 which shuts it down in order, not the server mid-request) and set to die with its parent (a run killed with
-SIGKILL leaves no server behind). SIGTERM and SIGHUP stop a run as Ctrl-C does: the run is marked failed with
-the reason and can be resumed.
+SIGKILL leaves no server behind); its output goes to $PREFECT_HOME/temporary-server.log. SIGTERM and SIGHUP
+stop a run as Ctrl-C does: the run is marked failed with the reason and can be resumed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import signal
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from curriculum.config import RunConfig
@@ -35,6 +36,16 @@ def _die_with_parent() -> None:  # runs in the server's child process, before ex
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def server_log() -> Path:
+    """Where the temporary server writes: its output (a traceback of its own when the run is killed under it)
+    stays out of the run's terminal and log."""
+    from prefect.settings import PREFECT_HOME
+
+    home = Path(PREFECT_HOME.value())
+    home.mkdir(parents=True, exist_ok=True)
+    return home / "temporary-server.log"
+
+
 @contextlib.contextmanager
 def temporary_api() -> Iterator[str | None]:
     """A Prefect server of the run's own for the block (None when an API is configured already)."""
@@ -45,12 +56,22 @@ def temporary_api() -> Iterator[str | None]:
         yield None
         return
 
+    log_path = server_log()
+
     class Server(SubprocessASGIServer):
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
             real = subprocess.Popen
 
             def guarded(*args: Any, **kwargs: Any) -> subprocess.Popen[Any]:
-                return real(*args, **kwargs, start_new_session=True, preexec_fn=_die_with_parent)
+                with log_path.open("ab") as log:  # the child keeps its own copy of the file
+                    return real(
+                        *args,
+                        **kwargs,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                        preexec_fn=_die_with_parent,
+                    )
 
             subprocess.Popen = guarded  # type: ignore[misc]
             try:
@@ -59,7 +80,10 @@ def temporary_api() -> Iterator[str | None]:
                 subprocess.Popen = real  # type: ignore[misc]
 
     server = Server()
-    server.start(timeout=120)  # a busy machine may take a while; stopped at exit, after the log and event
+    try:
+        server.start(timeout=120)  # a busy machine may take a while; stopped at exit, after the log and event
+    except RuntimeError as err:
+        raise RuntimeError(f"{err} (the server's own output: {log_path})") from None
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):  # workers have sent what they hold
         yield server.api_url
 
