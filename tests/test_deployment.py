@@ -59,12 +59,9 @@ def ui(tmp_path):
             time.sleep(3)
 
 
-def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
-    data = tmp_path / "data"
-    config = tiny_config_dict(data, tiers=1)
-    listed = subprocess.run([PREFECT, "deployment", "ls"], env=ui, capture_output=True, text=True, timeout=60)
-    assert "curriculum-run/nightly" in listed.stdout and "curriculum-run/adhoc" in listed.stdout
-    run = subprocess.run(
+def run_adhoc(config: dict, env: dict) -> subprocess.CompletedProcess:
+    """`prefect deployment run curriculum-run/adhoc` with this config, watched to its end."""
+    return subprocess.run(
         [
             PREFECT,
             "deployment",
@@ -76,11 +73,19 @@ def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
             "--watch-timeout",
             "300",
         ],
-        env=ui,
+        env=env,
         capture_output=True,
         text=True,
         timeout=360,
     )
+
+
+def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
+    data = tmp_path / "data"
+    config = tiny_config_dict(data, tiers=1)
+    listed = subprocess.run([PREFECT, "deployment", "ls"], env=ui, capture_output=True, text=True, timeout=60)
+    assert "curriculum-run/nightly" in listed.stdout and "curriculum-run/adhoc" in listed.stdout
+    run = run_adhoc(config, ui)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Completed" in run.stdout
     store = Store(data)
@@ -128,23 +133,7 @@ def test_bad_parameters_are_rejected_before_the_run(ui, tmp_path):
             f"anchor file not found: {tmp_path / 'missing.jsonl'}",
         ),
     ):
-        run = subprocess.run(
-            [
-                PREFECT,
-                "deployment",
-                "run",
-                "curriculum-run/adhoc",
-                "--params",
-                json.dumps({"config": config}),
-                "--watch",
-                "--watch-timeout",
-                "300",
-            ],
-            env=ui,
-            capture_output=True,
-            text=True,
-            timeout=360,
-        )
+        run = run_adhoc(config, ui)
         assert run.returncode != 0
         failed = flow_runs(ui)[-1]
         assert failed["state"] == "Failed" and line in failed["message"], failed

@@ -115,18 +115,15 @@ def test_catalogue_opens_in_the_duckdb_shell(tmp_path):
     assert "r1,running" in out.stdout
 
 
+def hold_file(path, seconds: float) -> subprocess.Popen:
+    """Another process that opens the catalogue and holds it for `seconds` (it prints `held` once it has it)."""
+    code = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2])); c.close()"
+    return subprocess.Popen([sys.executable, "-c", code, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
 def test_a_second_process_waits_for_the_lock(tmp_path):
     store = Store(tmp_path).init()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(1.5); c.close()",
-            str(store.path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = hold_file(store.path, 1.5)
     assert holder.stdout.readline().strip() == "held"
     store.start_run("r1", "t", 0, "local", "adaptive", 1, {})  # blocks until the holder lets go, then writes
     holder.wait(timeout=30)
@@ -232,16 +229,7 @@ def test_lock_held_too_long_is_one_clear_error(tmp_path, monkeypatch):
 
     store = Store(tmp_path).init()
     monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)",
-            str(store.path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = hold_file(store.path, 5)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(CatalogueBusy, match="held by another process"):
