@@ -9,6 +9,7 @@ seeds never overlap and any chunk can be generated on its own (in parallel, on a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -16,12 +17,12 @@ import polars as pl
 from curriculum.items import EVAL_PERMILLE, empty_items, item_ids
 from curriculum.seeds import chunk_seed
 from curriculum.skills import get_skill
-from curriculum.skills.base import check_level
+from curriculum.skills.base import ItemParams, check_level
 
 MAX_CHUNKS = 12  # give up topping up after this many chunks: the level's content space is exhausted
 
 
-def params_json(params: list[dict]) -> list[str]:
+def params_json(params: Sequence[dict]) -> list[str]:
     """Each item's knobs as sorted-key JSON; a batch repeats few distinct dicts, so each is encoded once
     (json.dumps per item was most of the cost of fast skills)."""
     cache: dict[tuple, str] = {}
@@ -49,6 +50,8 @@ def generate_chunk(
     ids = item_ids(skill.name, batch.questions)
     if batch.params is None:
         params: list[str] | str = skill.params_json(level)
+    elif isinstance(batch.params, ItemParams):
+        params = batch.params.json()
     else:
         params = params_json(batch.params)
     frame = pl.DataFrame(

@@ -31,18 +31,21 @@ def gold_checks(items: pl.DataFrame) -> list[bool]:
     append = out.append
     cols = [items[c].to_list() for c in ("skill", "question", "answer", "params")]
     sources = items["source"].to_list() if "source" in items.columns else [None] * items.height
+    skills: dict[str | None, Any] = {}  # a batch is mostly one skill: look it up once
     for skill_name, question, answer, params, source in zip(*cols, sources):
         if source == "real":  # a user's real item: its answer is the label, checked by exact match
             append(bool(question and question.strip()) and answer is not None and clean(answer) != "")
             continue
-        skill = REGISTRY.get(skill_name or "")
+        skill = skills.get(skill_name)
+        if skill is None:
+            skill = skills[skill_name] = REGISTRY.get(skill_name or "")
         if skill is None or answer is None or question is None:
             append(False)
             continue
         row = {"skill": skill_name, "question": question, "answer": answer, "params": params}
         try:
-            if source is not None and source.startswith("llm:"):  # model-written: its stored evidence, re-derived
-                from curriculum.teacher import reverify
+            if source is not None and source != "procedural" and source.startswith("llm:"):
+                from curriculum.teacher import reverify  # model-written: its stored evidence, re-derived
 
                 append(bool(reverify(row | {"source": source})))
                 continue

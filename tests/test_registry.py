@@ -67,3 +67,44 @@ def test_level_must_be_a_positive_integer(bad):
 def test_unknown_skill_suggests_close_names():
     with pytest.raises(UnknownSkill, match="did you mean addition"):
         get_skill("additon")
+
+
+def test_the_index_names_the_module_of_every_skill():
+    from curriculum.skills import MODULES
+
+    registered = {name: skill.generate_batch.__module__ for name, skill in REGISTRY.items()}
+    assert registered == {name: f"curriculum.skills.{module}" for name, module in MODULES.items()}
+
+
+def test_asking_for_one_skill_imports_its_module_only():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from curriculum.skills import get_skill; get_skill('addition'); "
+        "print(sorted(m for m in sys.modules if m.startswith('curriculum.skills.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "curriculum.skills.arithmetic" in loaded
+    assert "curriculum.skills.seating" not in loaded and "curriculum.skills.word_problems" not in loaded
+
+
+@pytest.mark.parametrize("name", SKILLS)
+def test_params_encoded_per_batch_equal_params_encoded_per_item(name):
+    from curriculum.generate import params_json
+
+    for level in (1, 3, 8):
+        batch = get_skill(name).generate_batch(np.random.default_rng(level), level, 200)
+        if batch.params is not None and hasattr(batch.params, "json"):
+            assert batch.params.json() == [json.dumps(p, sort_keys=True) for p in batch.params]
+            assert batch.params.json() == params_json(list(batch.params))
+
+
+def test_item_params_keep_the_json_of_every_value_type():
+    from curriculum.skills.base import ItemParams
+
+    values = [1, 1.0, True, None, 2, "x", float("nan")]
+    params = ItemParams({"b": 1, "a": 2}, values)
+    assert params.json() == [json.dumps({"a": 2, "b": 1, "difficulty": v}, sort_keys=True) for v in values]
+    assert params[1:3] == [{"b": 1, "a": 2, "difficulty": 1.0}, {"b": 1, "a": 2, "difficulty": True}]
+    assert ItemParams({}, [3, 3, 4]).json() == ['{"difficulty": 3}', '{"difficulty": 3}', '{"difficulty": 4}']

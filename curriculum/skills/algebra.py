@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._exact import bareiss_det, digit_count
 from curriculum.skills.answers import parse_fraction, parse_int, parse_int_list
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _BOUND = 10**6  # knob ceiling that keeps int64 products exact (reached only at absurd levels)
@@ -50,7 +49,7 @@ def _next_var(c: int, var: str) -> str:
 _X, _C, _B = 0, 1, 2  # term kinds: a*x, constant, k*(x + m)
 
 
-class LinearEquationParams(BaseModel, frozen=True):
+class LinearEquationParams(Knobs):
     terms_per_side: int  # the right side's last term is always the constant that makes x the solution
     x_on_both_sides: bool
     brackets: bool  # terms k(x + m)
@@ -255,7 +254,7 @@ def _var_names(n: int) -> list[str]:
     return list(_VARS[:n]) if n <= len(_VARS) else [f"x{i + 1}" for i in range(n)]
 
 
-class LinearSystemParams(BaseModel, frozen=True):
+class LinearSystemParams(Knobs):
     unknowns: int
     coef_max: int  # nonzero coefficients in [-coef_max, coef_max]
     solution_max: int
@@ -455,7 +454,7 @@ register(
 # polynomial
 
 
-class PolynomialParams(BaseModel, frozen=True):
+class PolynomialParams(Knobs):
     eval_degree: int
     coef_max: int  # evaluation mode: coefficients in [-coef_max, coef_max], leading one nonzero
     point_max: int  # evaluation point in [-point_max, point_max]

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._exact import as_list, column_carries, digit_count, uniform_ints
 from curriculum.skills.answers import clean, verify_int_or_gold
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 
 def _exact_digits(rng: np.random.Generator, digits: int, n: int) -> np.ndarray | list[int]:
@@ -82,7 +81,7 @@ def _operands_of(item: Mapping[str, Any], sep: str) -> list[int]:
 # ---------------------------------------------------------------- addition
 
 
-class AdditionParams(BaseModel, frozen=True):
+class AdditionParams(Knobs):
     digits: int  # operand length: 1..digits digits, at least one operand with exactly `digits`
     terms: int
 
@@ -133,7 +132,7 @@ register(
 # ---------------------------------------------------------------- subtraction
 
 
-class SubtractionParams(BaseModel, frozen=True):
+class SubtractionParams(Knobs):
     digits: int  # operand length: 1..digits digits, the first operand with exactly `digits`
     terms: int  # a - b - c ...: results are negative whenever the subtrahends outweigh the first term
 
@@ -200,7 +199,7 @@ register(
 # ---------------------------------------------------------------- multiplication
 
 
-class MultiplicationParams(BaseModel, frozen=True):
+class MultiplicationParams(Knobs):
     digits_a: int  # exact digit counts of the two factors (one-digit factors are 2..9)
     digits_b: int
 
@@ -263,7 +262,7 @@ _SHAPES_PER_BATCH = 32
 _PLAIN, _IN_BRACKETS, _BESIDE_BRACKETS = (1 / 3, 1 / 3), (0.4, 0.4), (0.2, 0.3)  # (P(+), P(-)); * gets the rest
 
 
-class ExpressionParams(BaseModel, frozen=True):
+class ExpressionParams(Knobs):
     terms: int  # numbers in the expression
     nesting: int  # depth of the deepest parenthesised group (terms >= nesting + 2)
     max_value: int  # numbers are drawn from 1..max_value
@@ -451,7 +450,7 @@ _QR = re.compile(
 )
 
 
-class DivisionParams(BaseModel, frozen=True):
+class DivisionParams(Knobs):
     dividend_digits: int  # exact digit counts (a one-digit divisor is 2..9)
     divisor_digits: int
 

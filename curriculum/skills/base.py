@@ -7,15 +7,23 @@ delegates to the batch, so there is one code path. Levels have no top: `params(l
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from curriculum.errors import LevelOutOfRange, UnknownSkill
+
+
+class Knobs(BaseModel):
+    """A level's knobs (a skill's `params(level)`): frozen, their validator built when first used, not at
+    import (building every skill's at import was a tenth of a second of each command's start)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -24,7 +32,7 @@ class Batch:
 
     questions: list[str]
     answers: list[str]
-    params: list[dict[str, Any]] | None = None
+    params: Sequence[dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if len(self.questions) != len(self.answers):
@@ -83,13 +91,80 @@ class Skill:
         return json.dumps(self.params(level).model_dump(), sort_keys=True)
 
 
-REGISTRY: dict[str, Skill] = {}
+class Registry(Mapping[str, Skill]):
+    """Skill name -> Skill. A skill's module is imported when the skill is first asked for, from the
+    package's index (a command that serves one skill loads one module, not all of them: a shorter start);
+    iterating, or asking for a name the index does not hold, loads every module."""
+
+    def __init__(self) -> None:
+        self._skills: dict[str, Skill] = {}
+        self._index: dict[str, str] = {}  # skill name -> module that registers it
+        self._load_all: Callable[[], None] = lambda: None
+
+    def index(self, modules: Mapping[str, str], load_all: Callable[[], None]) -> None:
+        self._index, self._load_all = dict(modules), load_all
+
+    def add(self, skill: Skill) -> None:
+        if skill.name in self._skills:
+            raise ValueError(f"skill {skill.name!r} registered twice")
+        self._skills[skill.name] = skill
+
+    def __getitem__(self, name: str) -> Skill:
+        if name not in self._skills:
+            module = self._index.get(name) if isinstance(name, str) else None
+            if module is not None:
+                importlib.import_module(module)
+            if name not in self._skills:
+                self._load_all()
+        return self._skills[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._load_all()
+        return iter(self._skills)
+
+    def __len__(self) -> int:
+        self._load_all()
+        return len(self._skills)
 
 
-def with_difficulty(knobs: BaseModel, values: Iterable[int]) -> list[dict[str, Any]]:
+REGISTRY = Registry()
+
+
+class ItemParams(Sequence[dict[str, Any]]):
+    """Per-item params of a batch: the level's knobs plus each item's difficulty, a dict built on demand.
+
+    The items of a batch differ only in that one value, which takes a few distinct values: `json()` encodes
+    each of them once (a dict and a json.dumps per item were most of the cost of generating a fast skill).
+    """
+
+    __slots__ = ("base", "values")
+
+    def __init__(self, base: dict[str, Any], values: Iterable[Any]) -> None:
+        self.base, self.values = base, list(values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return ItemParams(self.base, self.values[i])
+        return {**self.base, "difficulty": self.values[i]}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def json(self) -> list[str]:
+        """Each item's params as sorted-key JSON."""
+        kinds = set(map(type, self.values))
+        if kinds == {int} or kinds == {str}:  # one exact type: equal values, equal JSON
+            table = {v: json.dumps({**self.base, "difficulty": v}, sort_keys=True) for v in set(self.values)}
+            return list(map(table.__getitem__, self.values))
+        return [json.dumps(p, sort_keys=True) for p in self]  # 1 == 1.0 == True, NaN != NaN: per item
+
+
+def with_difficulty(knobs: BaseModel, values: Iterable[int]) -> ItemParams:
     """Per-item params: the level's knobs plus each item's difficulty (Batch.params)."""
-    base = knobs.model_dump()
-    return [{**base, "difficulty": v} for v in values]
+    return ItemParams(knobs.model_dump(), values)
 
 
 def mean_difficulty(skill: Skill, level: int, n: int = 40, seed: int = 0) -> float:
@@ -127,13 +202,11 @@ def consistency_checks(skills: Iterable[str | None], questions: Iterable[str | N
 
 def register(skill: Skill) -> Skill:
     """Add a skill to the registry; a duplicate name or a bad domain is a programming error."""
-    if skill.name in REGISTRY:
-        raise ValueError(f"skill {skill.name!r} registered twice")
     if skill.domain not in ("maths", "logic"):
         raise ValueError(f"skill {skill.name!r}: domain must be maths or logic, not {skill.domain!r}")
     if not isinstance(skill.params(1), BaseModel):
         raise TypeError(f"skill {skill.name!r}: params(level) must return a pydantic model")
-    REGISTRY[skill.name] = skill
+    REGISTRY.add(skill)
     return skill
 
 

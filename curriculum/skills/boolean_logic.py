@@ -11,15 +11,14 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _OPS = ("and", "or", "xor")
 
 
-class BooleanParams(BaseModel, frozen=True):
+class BooleanParams(Knobs):
     operators: int  # binary operators in the formula
     negation_rate: float
 

@@ -7,13 +7,12 @@ cannot pass by looking at the first digit alone.
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 
-class ComparisonParams(BaseModel, frozen=True):
+class ComparisonParams(Knobs):
     digits: int  # both numbers have exactly this many digits
 
 

@@ -13,11 +13,10 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._exact import digit_count
 from curriculum.skills.answers import clean, gold_fraction, gold_parser, parse_fraction
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _INT64_MAX_BOUND = 10**9  # knob ceiling that keeps every product below in int64 (reached only at absurd levels)
@@ -61,7 +60,7 @@ def _fraction_strings(num: list[int], den: list[int]) -> list[str]:
 # fraction_simplify
 
 
-class SimplifyParams(BaseModel, frozen=True):
+class SimplifyParams(Knobs):
     max_part: int  # numerator and denominator of the reduced fraction are at most this
     max_factor: int  # the shown fraction is the reduced one times a common factor in 2..max_factor
     negatives: bool
@@ -157,7 +156,7 @@ register(
 # fraction_add
 
 
-class AddParams(BaseModel, frozen=True):
+class AddParams(Knobs):
     terms: int
     max_denominator: int  # denominators in 2..max_denominator
     improper: bool  # numerators up to max_denominator (else below their own denominator)
@@ -279,7 +278,7 @@ register(
 # fraction_compare
 
 
-class CompareParams(BaseModel, frozen=True):
+class CompareParams(Knobs):
     max_denominator: int  # numerators and denominators up to this
     max_multiplier: int  # equal pairs are one reduced fraction scaled by two different multipliers
     near_rate: float  # share of unequal pairs whose second fraction is a nearest neighbour of the first

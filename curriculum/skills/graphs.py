@@ -13,10 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool, verify_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 
 def _labels(n: int) -> list[str]:
@@ -50,7 +49,7 @@ def _random_edges(r: random.Random, n: int, m: int) -> list[tuple[int, int]]:
 # reachability
 
 
-class ReachabilityParams(BaseModel, frozen=True):
+class ReachabilityParams(Knobs):
     nodes: int
     edges: int  # directed edges, no self-loops, no duplicates
 
@@ -164,7 +163,7 @@ register(
 # shortest path
 
 
-class ShortestPathParams(BaseModel, frozen=True):
+class ShortestPathParams(Knobs):
     nodes: int
     edges: int  # undirected edges; the graph is connected (random spanning tree + extra edges)
     max_weight: int  # weights drawn uniformly from 1..max_weight

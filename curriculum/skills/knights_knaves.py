@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import keyed
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 NAMES = (
     "Alice", "Bob", "Carol", "Dave", "Eve", "Frank", "Grace", "Heidi", "Ivan", "Judy",
@@ -32,7 +31,7 @@ NAMES = (
 _ROLE = ("knave", "knight")
 
 
-class KnightsKnavesParams(BaseModel, frozen=True):
+class KnightsKnavesParams(Knobs):
     people: int  # islanders; the search space is 2**people
     compound_rate: float  # share of statements that are compound (and/or/if/same/exactly...)
     extra_statements: int  # true-to-type statements beyond those that pin the answer down: one more a level from 6

@@ -15,11 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._exact import as_list, uniform_ints
 from curriculum.skills.answers import clean, parse_bool, verify_int_or_gold
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 # ---------------------------------------------------------------- modular arithmetic
 
@@ -33,7 +32,7 @@ _MOD_TEMPLATES = (
 )  # indexed by kind: 0-2 power (half the items), 3 sum, 4 difference, 5 product
 
 
-class ModularParams(BaseModel, frozen=True):
+class ModularParams(Knobs):
     operand_digits: int  # a, b drawn from 1 .. 10**operand_digits - 1
     modulus_digits: int  # m has exactly this many digits (2..9 for one digit)
     exponent_digits: int  # exponents drawn from 2 .. 10**exponent_digits - 1
@@ -118,7 +117,7 @@ register(
 # ---------------------------------------------------------------- gcd and lcm
 
 
-class GcdLcmParams(BaseModel, frozen=True):
+class GcdLcmParams(Knobs):
     count: int  # how many numbers
     digits: int  # numbers are (common factor < 10**(digits // 2)) * (cofactor < 10**(digits - digits // 2))
 
@@ -404,7 +403,7 @@ def _draw_numbers(rng: np.random.Generator, digits: int, n_prime: int, n_composi
     return primes, composites
 
 
-class PrimalityParams(BaseModel, frozen=True):
+class PrimalityParams(Knobs):
     digits: int  # N has exactly this many digits and ends in 1, 3, 7 or 9
 
 

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._names import NAMES, ilog, join_names, ordinal
 from curriculum.skills.answers import verify_text
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 # (more, less, most, least, noun)
 _SCALES = (
@@ -29,7 +28,7 @@ _SCALES = (
 )
 
 
-class OrderingParams(BaseModel, frozen=True):
+class OrderingParams(Knobs):
     people: int
     extra_comparisons: int  # redundant (implied) comparisons mixed in with the adjacent ones
 

@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool, verify_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _LETTERS = "pqrstuvw"
 _NEG_ATOM = 0.3  # chance a variable is negated
@@ -162,7 +161,7 @@ def _truth_table(tokens: list[str], env: Mapping[str, np.ndarray]) -> np.ndarray
 # ---------------------------------------------------------------- entailment
 
 
-class EntailmentParams(BaseModel, frozen=True):
+class EntailmentParams(Knobs):
     variables: int  # propositional variables p, q, r, ...
     premises: int  # premises stated: one more at every level
     max_ops: int  # binary connectives per premise: 0..max_ops
@@ -263,7 +262,7 @@ register(
 # ---------------------------------------------------------------- model counting
 
 
-class SatCountParams(BaseModel, frozen=True):
+class SatCountParams(Knobs):
     variables: int  # all 2**variables assignments are counted
     operators: int  # binary connectives in the formula: one more at every level
 

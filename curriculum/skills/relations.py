@@ -17,14 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._names import FEMALE, FEMALE_MORE, MALE, MALE_MORE, ilog, ordinal
 from curriculum.skills.answers import clean, keyed
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 
-class FamilyParams(BaseModel, frozen=True):
+class FamilyParams(Knobs):
     generations: int
     couples_per_generation: int  # at most this many blood members of a generation marry and have children
     max_children: int

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._names import NAMES, ilog, join_names
 from curriculum.skills._seating_engine import (
@@ -35,7 +34,7 @@ from curriculum.skills._seating_engine import (
     kind_cdf,
 )
 from curriculum.skills.answers import clean, parse_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 # noun, values, reference ("the person ..."), property, negated property, "what" question
 _CATS = (
@@ -64,7 +63,7 @@ _CATS = (
 _MAX_PEOPLE = min(len(c[1]) for c in _CATS)
 
 
-class SeatingParams(BaseModel, frozen=True):
+class SeatingParams(Knobs):
     people: int  # seats in the row
     attributes: int  # including the names
     relational_share: float  # weight of clues that only relate or exclude (next to, left of, not in seat...)

@@ -17,18 +17,17 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills._exact import bareiss_det
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _SAFE = 2**62
 _BOUND = 10**6  # knob ceiling that keeps int64 draws sane (reached only at absurd levels)
 _ARITH, _GEO = 0, 1  # families; an order-k recurrence is family k (k >= 2), a degree-d polynomial family -d
 
 
-class SequenceParams(BaseModel, frozen=True):
+class SequenceParams(Knobs):
     arithmetic: bool  # plain arithmetic sequences, only at the low levels
     geometric: bool
     max_degree: int  # polynomial sequences of degree 2..max_degree (none when < 2)

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import parse_bool
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 WORDS = (
     "apple", "bear", "cloud", "drum", "eagle", "fern", "grape", "harp", "iris", "jade",
@@ -35,7 +34,7 @@ _RELATION_SHARE = 0.25  # share of yes/no subset/disjoint questions
 _EMPTY_KEEP = 0.25  # chance an expression whose value is empty is kept (keeps "{}" a minority answer)
 
 
-class SetParams(BaseModel, frozen=True):
+class SetParams(Knobs):
     sets: int  # named sets A, B, C, ...
     operators: int  # binary set operators in an expression (split over both sides of a relation): one more a level
     universe: int  # elements are drawn from this many candidates

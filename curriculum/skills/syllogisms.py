@@ -23,10 +23,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_bool
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 TERMS = (
     "wugs", "daxes", "blickets", "feps", "toves", "zorbs", "glorps", "snarks", "brillies", "quoks",
@@ -40,7 +39,7 @@ _ASSUME = 'Assume there is at least one of each kind of thing mentioned, and rea
 _CONTRADICTORY = (3, 2, 1, 0)
 
 
-class SyllogismParams(BaseModel, frozen=True):
+class SyllogismParams(Knobs):
     chain: int  # premises linking the two terms of the conclusion (2 = a classic syllogism)
     distractors: int  # extra premises, each about a new term off the chain: one more at every level
 

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from curriculum.skills.answers import verify_int
-from curriculum.skills.base import Batch, Skill, register, with_difficulty
+from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 NAMES = (
     "Ava", "Ben", "Chloe", "Daniel", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jonas", "Kira", "Liam", "Maya",
@@ -113,7 +112,7 @@ def _distractors_text(kind: list, names: list, friends: list, k: list, objs: lis
     ]  # fmt: skip
 
 
-class WordProblemParams(BaseModel, frozen=True):
+class WordProblemParams(Knobs):
     steps: int  # changes after the start sentence
     distractors: int
     max_amount: int  # start and added/removed amounts in 2..max_amount
