@@ -27,34 +27,55 @@ def gold_checks(items: pl.DataFrame) -> list[bool]:
     (the exact-match verifier's normal form).
     Unknown skills, missing text and solvers that cannot read the question all fail.
     """
-    out: list[bool] = []
-    append = out.append
     cols = [items[c].to_list() for c in ("skill", "question", "answer", "params")]
     sources = items["source"].to_list() if "source" in items.columns else [None] * items.height
+    out: list[bool] = [False] * items.height
+    batched: dict[str, list[int]] = {}  # generated rows of skills with a vector solver, solved together
     skills: dict[str | None, Any] = {}  # a batch is mostly one skill: look it up once
-    for skill_name, question, answer, params, source in zip(*cols, sources):
+    for i, (skill_name, question, answer, params, source) in enumerate(zip(*cols, sources)):
         if source == "real":  # a user's real item: its answer is the label, checked by exact match
-            append(bool(question and question.strip()) and answer is not None and clean(answer) != "")
+            out[i] = bool(question and question.strip()) and answer is not None and clean(answer) != ""
             continue
         skill = skills.get(skill_name)
         if skill is None:
             skill = skills[skill_name] = REGISTRY.get(skill_name or "")
         if skill is None or answer is None or question is None:
-            append(False)
             continue
-        row = {"skill": skill_name, "question": question, "answer": answer, "params": params}
-        try:
-            if source is not None and source != "procedural" and source.startswith("llm:"):
-                from curriculum.teacher import reverify  # model-written: its stored evidence, re-derived
-
-                append(bool(reverify(row | {"source": source})))
+        if skill.solve_batch is not None and (source is None or source == "procedural"):
+            batched.setdefault(skill_name, []).append(i)
+            continue
+        out[i] = _gold_check(
+            skill, {"skill": skill_name, "question": question, "answer": answer, "params": params}, source
+        )
+    for skill_name, rows in batched.items():
+        skill, answers = skills[skill_name], cols[2]
+        for i, got in zip(rows, skill.solve_batch([cols[1][i] for i in rows])):
+            if got is not None and got == answers[i]:
+                out[i] = True
                 continue
-            derived = skill.solve(row)
-            # the solver's canonical string equal to the gold proves it; anything else goes to the verifier
-            append(derived == answer or bool(skill.verify(row, derived)))
-        except Exception:  # a question that cannot be solved or an unreadable answer fails the check
-            append(False)
+            row = {"skill": skill_name, "question": cols[1][i], "answer": answers[i], "params": cols[3][i]}
+            out[i] = _gold_check(skill, row, None) if got is None else _accepts(skill, row, got)
     return out
+
+
+def _gold_check(skill: Any, row: dict[str, Any], source: str | None) -> bool:
+    try:
+        if source is not None and source != "procedural" and source.startswith("llm:"):
+            from curriculum.teacher import reverify  # model-written: its stored evidence, re-derived
+
+            return bool(reverify(row | {"source": source}))
+        derived = skill.solve(row)
+    except Exception:  # a question that cannot be solved fails the check
+        return False
+    # the solver's canonical string equal to the gold proves it; anything else goes to the verifier
+    return derived == row["answer"] or _accepts(skill, row, derived)
+
+
+def _accepts(skill: Any, row: dict[str, Any], derived: str) -> bool:
+    try:
+        return bool(skill.verify(row, derived))
+    except Exception:  # an unreadable answer fails the check
+        return False
 
 
 def gold_checks_sliced(items: pl.DataFrame, map_fn: MapFn = map, rows: int = SLICE_ROWS) -> list[bool]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +44,7 @@ class Batch:
 Verifier = Callable[[Mapping[str, Any], str], bool]
 Solver = Callable[[Mapping[str, Any]], str]
 Checker = Callable[[Mapping[str, Any]], bool]
+BatchSolver = Callable[[list[str]], list[str | None]]
 BatchGenerator = Callable[[np.random.Generator, int, int], Batch]
 
 
@@ -69,6 +70,9 @@ class Skill:
     version: int = 1
     difficulty: str = ""  # what params["difficulty"] counts per item; "" where a skill records none
     consistent: Checker | None = None  # the question describes a possible world (replayed from its text)
+    # the vector form of `solve` over question texts, where a skill has one: per text, what `solve` returns,
+    # or None where it leaves that text to `solve` (a property test holds the two equal)
+    solve_batch: BatchSolver | None = None
     # levels that hold too few distinct items for a full held-out probe, with how many they hold: ((1, 96),)
     small_levels: tuple[tuple[int, int], ...] = ()
     max_level: int | None = None  # the highest level it serves: answers stay exact and generation stays fast
@@ -91,10 +95,11 @@ class Skill:
         return json.dumps(self.params(level).model_dump(), sort_keys=True)
 
 
-class Registry(Mapping[str, Skill]):
+class Registry(MutableMapping[str, Skill]):
     """Skill name -> Skill. A skill's module is imported when the skill is first asked for, from the
     package's index (a command that serves one skill loads one module, not all of them: a shorter start);
-    iterating, or asking for a name the index does not hold, loads every module."""
+    iterating, or asking for a name the index does not hold, loads every module. `register` adds a skill
+    (a name taken twice is an error); setting an entry replaces one (tests swap in a changed skill)."""
 
     def __init__(self) -> None:
         self._skills: dict[str, Skill] = {}
@@ -117,6 +122,12 @@ class Registry(Mapping[str, Skill]):
             if name not in self._skills:
                 self._load_all()
         return self._skills[name]
+
+    def __setitem__(self, name: str, skill: Skill) -> None:
+        self._skills[name] = skill
+
+    def __delitem__(self, name: str) -> None:
+        del self._skills[name]
 
     def __iter__(self) -> Iterator[str]:
         self._load_all()

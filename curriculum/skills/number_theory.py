@@ -8,6 +8,7 @@ above that Pocklington-certified primes and composites with an explicit Miller-R
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -462,6 +463,33 @@ def solve_primality(item: Mapping[str, Any]) -> str:
     return "yes" if prime else "no"
 
 
+SIEVE_LIMIT = 10**7  # the batch solver's sieve: 10 MB, built in a few hundredths of a second
+
+
+@functools.cache
+def _prime_table() -> np.ndarray:
+    return _sieve(SIEVE_LIMIT)
+
+
+def solve_primality_batch(questions: list[str]) -> list[str | None]:
+    """solve_primality over many questions at once: numbers below SIEVE_LIMIT are looked up in a sieve, the
+    rest (and any text the pattern does not read) are left to solve_primality."""
+    import polars as pl
+
+    numbers = (
+        pl.Series(questions, dtype=pl.String)
+        .str.extract(r"^Is ([0-9]{1,7}) a prime number\? Answer yes or no\.$", 1)
+        .cast(pl.Int64)
+        .to_numpy()
+    )
+    readable = ~np.isnan(numbers) if numbers.dtype.kind == "f" else np.ones(len(numbers), dtype=bool)
+    prime = np.zeros(len(numbers), dtype=bool)
+    prime[readable] = _prime_table()[numbers[readable].astype(np.int64)]
+    words = np.where(prime, "yes", "no").astype(object)
+    words[~readable] = None
+    return words.tolist()
+
+
 register(
     Skill(
         name="primality",
@@ -471,6 +499,7 @@ register(
         generate_batch=generate_primality,
         verify=verify_yes_no,
         solve=solve_primality,
+        solve_batch=solve_primality_batch,
         version=2,
         max_level=210,  # CPU: 20 items + gold check ~1 s
         difficulty="digits of the number",
