@@ -273,7 +273,9 @@ def _read_all(verify: Any, answers: list[str], golds: list[str]) -> list[bool] |
     """What a keyed verifier (curriculum.skills.answers.keyed) says of each answer, read in one pass; None
     when a reader raised, so that the rows are judged one by one."""
     try:
-        got = list(map(verify.read, answers))
+        distinct = dict.fromkeys(answers)  # a group's completions often agree: each answer is read once
+        read = dict(zip(distinct, map(verify.read, distinct)))
+        got = list(map(read.__getitem__, answers))
         return list(map(and_, map(is_not, got, repeat(None)), map(eq, got, map(verify.read_gold, golds))))
     except Exception:
         return None

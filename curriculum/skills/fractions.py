@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from curriculum.skills._exact import digit_count
-from curriculum.skills.answers import clean, gold_fraction, gold_parser, parse_fraction
+from curriculum.skills.answers import clean, gold_fraction, gold_parser, keyed, parse_fraction
 from curriculum.skills.base import Batch, Knobs, Skill, register, with_difficulty
 
 _SAFE = 2**62
@@ -47,9 +47,6 @@ def _parse_plain_fraction(text: str) -> tuple[int, int] | None:
         return None
     negative = (m.group(1) == "-") != (m.group(3) == "-")
     return (-num if negative else num), den
-
-
-_gold_plain_fraction = gold_parser(_parse_plain_fraction)
 
 
 def _fraction_strings(num: list[int], den: list[int]) -> list[str]:
@@ -104,19 +101,15 @@ def generate_simplify(rng: np.random.Generator, level: int, n: int) -> Batch:
     return Batch(questions, answers, with_difficulty(prm, shown))
 
 
-def verify_simplify(item: Mapping[str, Any], answer: str) -> bool:
-    """Only the lowest-terms fraction (any spacing, sign placement, '+', leading zeros) counts."""
-    ok, gold = _fast_or(item, answer)
-    if ok:
-        return True
-    got = _parse_plain_fraction(answer)
-    if got is None:
-        return False
-    num, den = got
-    want = _gold_plain_fraction(gold)
-    if want is None:  # pragma: no cover - gold is always a/b
-        return False
-    return (num * want[1] == want[0] * den) and math.gcd(num, den) == 1
+def _lowest_terms(text: str) -> tuple[int, int] | None:
+    """(numerator, denominator > 0) of a fraction written in lowest terms; None for any other text."""
+    got = _parse_plain_fraction(text)
+    return got if got is not None and math.gcd(*got) == 1 else None
+
+
+# Only the lowest-terms fraction (any spacing, sign placement, '+', leading zeros) counts: a reduced fraction
+# with a positive denominator is one pair of integers, so the pairs are equal exactly when the values are
+verify_simplify = keyed(_lowest_terms, gold_counts=True)
 
 
 # solver: the question text alone, exact Python ints (the generator scales a drawn reduced fraction)
