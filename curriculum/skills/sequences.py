@@ -169,16 +169,17 @@ def _question(family: int, shown: str) -> str:
 
 
 def generate_sequence(rng: np.random.Generator, level: int, n: int) -> Batch:
-    """Family mix by weight: arithmetic (low levels) and geometric 1 each, polynomial degrees 1 between them,
-    recurrence orders 2 between them. Difficulty: the unknowns the rule hides (2 for arithmetic and geometric,
-    d + 1 for degree d, 2k for order k: its coefficients and starting terms)."""
+    """Family mix by weight: arithmetic (low levels) and geometric 1 each, polynomial degrees 1 + (L - 4) / 8
+    between them, recurrence orders 2 + (L - 3) / 4 between them: the harder rules take a growing share, so
+    the mean difficulty rises at every level from 2 on. Difficulty: the unknowns the rule hides (2 for
+    arithmetic and geometric, d + 1 for degree d, 2k for order k: its coefficients and starting terms)."""
     p = sequence_params(level)
     families = ([_ARITH] if p.arithmetic else []) + ([_GEO] if p.geometric else [])
     degrees = [-d for d in range(2, p.max_degree + 1)]
     orders = list(range(2, p.max_order + 1))
     weights = [1.0] * len(families)
-    weights += [1.0 / len(degrees)] * len(degrees) if degrees else []
-    weights += [2.0 / len(orders)] * len(orders) if orders else []
+    weights += [(1 + (level - 4) / 8) / len(degrees)] * len(degrees) if degrees else []
+    weights += [(2 + (level - 3) / 4) / len(orders)] * len(orders) if orders else []
     every = families + degrees + orders
     w = np.array(weights) / sum(weights)
     fam = np.array(every)[rng.choice(len(w), size=n, p=w)]
@@ -359,7 +360,7 @@ register(
         generate_batch=generate_sequence,
         verify=verify_sequence,
         solve=solve_sequence,
-        version=2,
+        version=3,
         max_level=160,  # CPU: 20 items + gold check ~1 s (the median of 3 batches; one batch varies a lot)
         difficulty="unknowns the rule hides (2 for arithmetic or geometric, d + 1 for degree d, 2k for order k)",
     )
