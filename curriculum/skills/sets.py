@@ -46,15 +46,14 @@ def set_params(level: int) -> SetParams:
     return SetParams(sets=min(26, 2 + lg), operators=level, universe=8 + 4 * lg, max_size=4 + lg)
 
 
-def _set_name(i: int) -> str:
-    return chr(ord("A") + i)
+_NAMES = tuple(chr(ord("A") + i) for i in range(26))  # set i is called _NAMES[i]
 
 
 def _expr(r: random.Random, ops: int, values: list[frozenset]) -> tuple[str, frozenset, bool]:
     """A random expression with `ops` operators: (text, value, needs no parentheses)."""
     if ops == 0:
         i = int(r.random() * len(values))
-        return _set_name(i), values[i], True
+        return _NAMES[i], values[i], True
     left = int(r.random() * ops)
     lt, lv, la = _expr(r, left, values)
     while True:  # never `X op X`
@@ -118,7 +117,7 @@ def generate_sets(rng: np.random.Generator, level: int, n: int) -> Batch:
             if found is not None:
                 break
         shown = "; ".join(
-            f"{_set_name(i)} = {{{', '.join(sorted(v) if words else map(str, sorted(v)))}}}"
+            f"{_NAMES[i]} = {{{', '.join(sorted(v) if words else map(str, sorted(v)))}}}"
             for i, v in enumerate(values)
         )
         operators.append(sum(found[0].count(op) for op in _OPS))
@@ -181,8 +180,8 @@ _SETS_IS = re.compile(
     r"(.+)\. Is ([A-Z∪∩\\△() ]+) (a subset of|disjoint from) ([A-Z∪∩\\△() ]+) (\(.*\))\? Answer yes or no\."
 )
 _SET_DEF = re.compile(r"([A-Z]) = \{(.*)\}")
-_ELEMENT_INT = re.compile(r"[1-9][0-9]*")
-_ELEMENT_WORD = re.compile(r"[a-z]+[0-9]*")
+_ELEMENT_INTS = re.compile(r"[1-9][0-9]*(?:\n[1-9][0-9]*)*")  # numbers without leading zeros, one per line
+_ELEMENT_WORDS = re.compile(r"[a-z]+[0-9]*(?:\n[a-z]+[0-9]*)*")  # lower-case words (a number after), one per line
 _SET_TOKEN = re.compile(r"[A-Z]|[∪∩\\△()]|\S")
 _SET_OPS = frozenset(_OPS)
 
@@ -197,9 +196,12 @@ def _read_sets(text: str, words: bool | None) -> tuple[dict[str, int], list[str]
             raise ValueError(f"unreadable set {part!r}")
         shown[m.group(1)] = m.group(2).split(", ") if m.group(2) else []
     elements = {x for elems in shown.values() for x in elems}
+    # every element matched at once: one per line (an element holding a newline is caught by the count)
+    joined = "\n".join(elements)
+    one_each = joined.count("\n") == len(elements) - 1
     if words is None:
-        words = not all(_ELEMENT_INT.fullmatch(x) for x in elements)
-    if not all((_ELEMENT_WORD if words else _ELEMENT_INT).fullmatch(x) for x in elements):
+        words = bool(elements) and not (one_each and _ELEMENT_INTS.fullmatch(joined))
+    if elements and not (one_each and (_ELEMENT_WORDS if words else _ELEMENT_INTS).fullmatch(joined)):
         raise ValueError("the elements are not all numbers or all words")
     order = sorted(elements) if words else sorted(elements, key=int)
     bit = {x: 1 << i for i, x in enumerate(order)}
