@@ -122,7 +122,7 @@ class WordProblemParams(Knobs):
 
 def word_problem_params(level: int) -> WordProblemParams:
     return WordProblemParams(
-        steps=1 + level // 2,
+        steps=1 + (level + 1) // 2,  # with the distractors: L + 1 sentences, one more each level, taking turns
         distractors=level // 2,
         max_amount=min(10 + 5 * level, 10**9),
         packs=level >= 2,
@@ -413,7 +413,7 @@ register(
         generate_batch=generate_word_problem,
         verify=verify_word_problem,
         solve=solve_word_problem,
-        version=2,
+        version=3,
         max_level=860,  # CPU: 20 items + gold check ~1 s
         difficulty="story sentences to weigh (steps, distractors, the sharing)",
         consistent=consistent_word_problem,
