@@ -465,10 +465,10 @@ class PolynomialParams(Knobs):
 
 def polynomial_params(level: int) -> PolynomialParams:
     return PolynomialParams(
-        eval_degree=2 + (level - 1) // 3,
+        eval_degree=2 + (level - 1) // 2,  # the two modes' degrees step in turn: the mean rises every level
         coef_max=min(4 + 2 * level, _BOUND),
         point_max=min(2 + level // 2, _BOUND),
-        roots_degree=2 + level // 3,
+        roots_degree=2 + level // 2,
         root_max=min(5 + 2 * level, _BOUND),
         lead_max=min(1 + level // 3, _BOUND),
     )
@@ -688,8 +688,8 @@ register(
         generate_batch=generate_polynomial,
         verify=verify_polynomial,
         solve=solve_polynomial,
-        version=2,
-        max_level=830,  # CPU: 20 items + gold check ~1 s
+        version=3,
+        max_level=550,  # CPU: 20 items + gold check ~1 s (degrees 276 and 277 there)
         difficulty="degree of the polynomial",
     )
 )
