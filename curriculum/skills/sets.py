@@ -117,8 +117,7 @@ def generate_sets(rng: np.random.Generator, level: int, n: int) -> Batch:
             if found is not None:
                 break
         shown = "; ".join(
-            f"{_NAMES[i]} = {{{', '.join(sorted(v) if words else map(str, sorted(v)))}}}"
-            for i, v in enumerate(values)
+            f"{_NAMES[i]} = {{{', '.join(sorted(v) if words else map(str, sorted(v)))}}}" for i, v in enumerate(values)
         )
         operators.append(sum(found[0].count(op) for op in _OPS))
         if relation:
