@@ -102,3 +102,18 @@ def test_the_gate_on_the_vector_path_still_refuses_every_wrong_gold(name):
     assert checked == [not bad for bad in wrong]
     spaced = items.with_columns(pl.col("answer").str.replace(r"^", " "))  # a harmless variant: the verifier decides
     assert all(gold_checks(spaced))
+
+
+def test_a_vector_solver_that_fails_leaves_the_rows_to_the_solver(monkeypatch):
+    import dataclasses
+
+    from curriculum.verify import gold_checks
+
+    def broken(questions):
+        raise RuntimeError("boom")
+
+    items = generate_items("expression", 2, 200, seed=1)
+    monkeypatch.setitem(REGISTRY, "expression", dataclasses.replace(get_skill("expression"), solve_batch=broken))
+    assert all(gold_checks(items))
+    wrong = items.with_columns(answer=items["answer"] + "1")
+    assert not any(gold_checks(wrong))
