@@ -160,7 +160,7 @@ def _read_clean(texts: Sequence[str], likely: Sequence[str | None] | None) -> li
 # printable ASCII but the space and * ` $ \ (markdown, maths, LaTeX: what tidy works on); an answer is a run
 # of these and single spaces that does not end in a full stop
 _PLAIN = r"!-#%-)+-\[\]-_a-~"
-_SETTLED = rf"[{_PLAIN}](?:[{_PLAIN} ]*[!-#%-)+-\-/-\[\]-_a-~])?"
+_SETTLED = rf"(?:[{_PLAIN}][{_PLAIN} ]*)?[!-#%-)+-\-/-\[\]-_a-~]"  # the last char: _PLAIN but the full stop
 _SETTLED_TEXT = re.compile(_SETTLED)
 _ANSWER_LINE = re.compile(rf"(?:Answer|answer|ANSWER): *({_SETTLED})")
 _UNSETTLED = ("\x00", "\x00")  # matches no text read here (none holds a NUL)
