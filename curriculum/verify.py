@@ -36,8 +36,9 @@ def gold_checks(items: pl.DataFrame) -> list[bool]:
         if source == "real":  # a user's real item: its answer is the label, checked by exact match
             out[i] = bool(question and question.strip()) and answer is not None and clean(answer) != ""
             continue
-        skill = skills.get(skill_name)
-        if skill is None:
+        if skill_name in skills:
+            skill = skills[skill_name]
+        else:  # unknown names are remembered too (as None)
             skill = skills[skill_name] = REGISTRY.get(skill_name or "")
         if skill is None or answer is None or question is None:
             continue
