@@ -16,11 +16,10 @@ decide whether the answer is right; extraction only decides what the answer is.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import compress
-from operator import eq, itemgetter, not_, or_
+from collections.abc import Iterator, Sequence
+from itertools import compress, repeat
+from operator import getitem, itemgetter, not_
 
 MAX_INPUT_CHARS = 20_000  # longer replies keep only their tail
 MAX_ANSWER_CHARS = 1_000  # an extracted answer is cut to this length
@@ -90,94 +89,122 @@ def extract_answer(text: str | None) -> str | None:
     return None
 
 
-def extract_answers(texts: Sequence[str | None], likely: Sequence[str | None] | None = None) -> list[str | None]:
+def extract_answers(texts: Sequence[str | None]) -> list[str | None]:
     """extract_answer of every text of a batch: the same answers, read cheaply where the shape allows.
 
-    Where nothing can move the answer elsewhere (no NUL byte and no box), a text ending in "Answer: <likely[i]>"
-    (the gold, say) is likely[i] itself, one ending in another settled "Answer: ..." line (plain ASCII, already
-    tidy, no marker inside) is read straight off that line, and one without any marker is its last line. Each
-    condition is checked for the whole batch at once, and text by text only where that fails. Any other text
-    goes through extract_answer, so the answer has one definition (tests/test_extraction.py holds the two
-    equal on every string, hostile ones included).
+    Where nothing can move the answer elsewhere (no NUL byte and no box), a text whose last line is a settled
+    "Answer: ..." (plain ASCII, already tidy, no marker inside) is read straight off that line, and one without
+    any marker is its last line. Each condition is checked for the whole batch at once, and text by text only
+    where that fails. Any other text goes through extract_answer, so the answer has one definition
+    (tests/test_extraction.py holds the two equal on every string, hostile ones included).
     """
     try:
         joined = "\n".join(texts)  # type: ignore[arg-type]
     except TypeError:  # None or another type among them
         joined = None
     # NULs are dropped before boxes are looked for, so a NUL can hide a box: neither may be there
-    if joined is not None and "\x00" not in joined and "box" not in joined:
-        return _read_clean(texts, likely)  # type: ignore[arg-type]
+    # (a box needs a backslash: that is a much quicker scan than for "box")
+    if joined is not None and "\x00" not in joined and ("\\" not in joined or "box" not in joined):
+        return _read_clean(texts)  # type: ignore[arg-type]
     rows = [i for i, t in enumerate(texts) if type(t) is str and "\x00" not in t and "box" not in t]
     cheap = set(rows)
     out = [None if i in cheap else extract_answer(t) for i, t in enumerate(texts)]
-    got = _read_clean([texts[i] for i in rows], [likely[i] for i in rows] if likely is not None else None)  # type: ignore[misc]
+    got = _read_clean([texts[i] for i in rows])  # type: ignore[misc]
     for i, answer in zip(rows, got):
         out[i] = answer
     return out
 
 
-def _read_clean(texts: Sequence[str], likely: Sequence[str | None] | None) -> list[str | None]:
+def _read_clean(texts: Sequence[str]) -> list[str | None]:
     """extract_answers for texts without NUL bytes or boxes."""
-    n = len(texts)
-    todo: Iterable[int] = range(n)
-    if likely is None:
-        out: list[str | None] = [None] * n
-    else:  # the likely answer on the last line: "...\nAnswer: <likely>" or just "Answer: <likely>"
-        try:
-            ends = list(map(_settled_ending, likely))
-        except TypeError:  # a likely answer that is not a string
-            ends = [_settled_ending(h) if type(h) is str else _UNSETTLED for h in likely]
-        stated = list(
-            map(or_, map(str.endswith, texts, map(itemgetter(0), ends)), map(eq, texts, map(itemgetter(1), ends)))
-        )
-        out = [h if s else None for h, s in zip(likely, stated)]
-        todo = compress(todo, map(not_, stated))
-    lines: list[int] = []  # rows read off an answer line that looks settled (checked below, all at once)
-    rest: list[int] = []  # rows that may hold no marker at all
-    for i in todo:
-        text = texts[i]
-        if text:
-            m = _ANSWER_LINE.fullmatch(text, text.rfind("\n") + 1)
-            if m is None:
-                rest.append(i)
-            else:
-                out[i] = m[1]
-                lines.append(i)
-    if lines:
-        got = [out[i] for i in lines]
-        if not _settled("\n".join(got)) or max(map(len, got)) > MAX_ANSWER_CHARS:  # type: ignore[arg-type]
-            for i in lines:
-                if len(out[i]) > MAX_ANSWER_CHARS or not _settled(out[i]):  # type: ignore[arg-type]
-                    out[i] = extract_answer(texts[i])
+    out: list[str | None] = [None] * len(texts)  # an empty text reads as None
+    todo = list(compress(range(len(texts)), texts))
+    pending = list(filter(None, texts))
+    last_lines = list(map(itemgetter(2), map(str.rpartition, pending, repeat("\n"))))
+    marked = list(map(str.startswith, last_lines, repeat(_MARKERS)))
+    on_line = list(compress(todo, marked))  # rows whose last line is "Answer: ..."
+    if on_line:
+        got = list(map(str.lstrip, map(getitem, compress(last_lines, marked), repeat(_AFTER_MARKER)), repeat(" ")))
+        if _all_settled(got):  # each is what the marker introduces, already tidy
+            for i, answer in zip(on_line, got):
+                out[i] = answer
+        else:
+            for i in on_line:
+                out[i] = _settled_line(texts[i])
+    rest = list(compress(todo, map(not_, marked))) if len(on_line) < len(todo) else []  # may hold no marker
     if rest:
-        unmarked = _unmarked("".join([texts[i] for i in rest]))
-        for i in rest:
-            text = texts[i]
-            out[i] = (_last_line(text) if unmarked or _unmarked(text) else None) or extract_answer(text)
+        unread = list(map(texts.__getitem__, rest))
+        unmarked = _unmarked("".join(unread))
+        got = _plain_last_lines(unread, list(compress(last_lines, map(not_, marked)))) if unmarked else None
+        if got is None:
+            got = [_last_line(text) if unmarked or _unmarked(text) else None for text in unread]
+        for i, text, answer in zip(rest, unread, got):
+            out[i] = answer or extract_answer(text)
     return out
+
+
+def _plain_last_lines(texts: list[str], lines: list[str]) -> list[str] | None:
+    """_last_line of each of these _unmarked texts (given their last lines), in a few passes over the batch;
+    None when a line needs more than trimming (not printable ASCII, maths or LaTeX, too long)."""
+    j = "$".join(lines)  # "$" in a line fails the test, so the joined lines pass it only when each does
+    if (
+        max(map(len, texts)) > MAX_INPUT_CHARS
+        or max(map(len, lines)) > MAX_ANSWER_CHARS
+        or not j.isprintable()
+        or j.count("$") != len(lines) - 1
+        or "\\" in j
+    ):
+        return None
+    got = list(map(str.strip, lines))
+    if "." in j:  # what _last_line does to a line ending in a full stop, a no-op on any other
+        for chars in (".", None, ".", None, ".", None):
+            got = list(map(str.rstrip, got, repeat(chars)))
+    if "  " in j:
+        got = list(map(" ".join, map(str.split, got)))
+    return got
 
 
 # printable ASCII but the space and * ` $ \ (markdown, maths, LaTeX: what tidy works on); an answer is a run
 # of these and single spaces that does not end in a full stop
 _PLAIN = r"!-#%-)+-\[\]-_a-~"
 _SETTLED = rf"(?:[{_PLAIN}][{_PLAIN} ]*)?[!-#%-)+-\-/-\[\]-_a-~]"  # the last char: _PLAIN but the full stop
-_SETTLED_TEXT = re.compile(_SETTLED)
 _ANSWER_LINE = re.compile(rf"(?:Answer|answer|ANSWER): *({_SETTLED})")
-_UNSETTLED = ("\x00", "\x00")  # matches no text read here (none holds a NUL)
+_MARKERS = ("Answer:", "answer:", "ANSWER:")  # how an _ANSWER_LINE starts
+_AFTER_MARKER = slice(len(_MARKERS[0]), None)
 
 
 def _settled(answer: str) -> bool:
-    """A _SETTLED_TEXT match that tidy leaves as it is (single spaces) and that holds no marker."""
+    """A _SETTLED match that tidy leaves as it is (single spaces) and that holds no marker."""
     return "  " not in answer and "answer" not in answer.lower()
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _settled_ending(answer: str) -> tuple[str, str]:
-    """("\nAnswer: <answer>", "Answer: <answer>") for a settled answer: a text ending in the first (or equal
-    to the second) reads back as exactly `answer`; _UNSETTLED for any other answer."""
-    if len(answer) > MAX_ANSWER_CHARS or _SETTLED_TEXT.fullmatch(answer) is None or not _settled(answer):
-        return _UNSETTLED
-    return "\nAnswer: " + answer, "Answer: " + answer
+def _all_settled(answers: list[str]) -> bool:
+    """Each answer is a _SETTLED match that is _settled and at most MAX_ANSWER_CHARS long: checked on the
+    batch joined by "$" (which no settled answer holds), so each test is one scan of one string."""
+    j = "$".join(answers)
+    return (
+        max(map(len, answers)) <= MAX_ANSWER_CHARS
+        and j.isascii()
+        and j.isprintable()  # printable ASCII: 0x20-0x7e
+        and j.count("$") == len(answers) - 1
+        and "*" not in j
+        and "`" not in j
+        and "\\" not in j
+        and "$$" not in j  # none is empty
+        and j[:1] != "$"
+        and j[-1:] not in "$. "  # (and j is not empty)
+        and ".$" not in j  # none ends in a full stop
+        and " $" not in j  # ... or a space (none starts with one: they are left-stripped)
+        and _settled(j)
+    )
+
+
+def _settled_line(text: str) -> str | None:
+    """The answer of a text whose last line starts with an answer marker, text by text."""
+    m = _ANSWER_LINE.fullmatch(text, text.rfind("\n") + 1)
+    if m is not None and len(m[1]) <= MAX_ANSWER_CHARS and _settled(m[1]):
+        return m[1]
+    return extract_answer(text)
 
 
 def _unmarked(text: str) -> bool:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import and_, eq, is_not, itemgetter, not_
+from operator import and_, eq, is_not, not_
 from typing import Any, Literal, NamedTuple
 
 from curriculum.errors import CurriculumError
@@ -48,26 +48,71 @@ class Score(NamedTuple):
     extracted: str | None
 
 
+class _Column(list):
+    """A column Scores has already derived (as opposed to one it was handed)."""
+
+    __slots__ = ()
+
+
 class Scores(Sequence[Score]):
     """A batch's Scores, held as columns (`rewards`, `outcomes`, `skills`, `levels`, `item_ids`, `extracted`).
 
-    A Score is built when one is read, so a trainer that wants the rewards alone never pays for an object per
-    completion; otherwise it is a read-only sequence of Score.
+    A Score is built when one is read, and the columns a reward alone does not need (outcomes, levels and item
+    ids as types the Score promises) are derived on first read, so a trainer that wants the rewards pays for
+    nothing more; otherwise it is a read-only sequence of Score.
     """
 
-    __slots__ = ("rewards", "outcomes", "skills", "levels", "item_ids", "extracted")
+    __slots__ = ("rewards", "skills", "extracted", "verifier_errors", "_levels", "_item_ids", "_outcomes")
 
     def __init__(
         self,
         rewards: list[float],
-        outcomes: list[Outcome],
         skills: list[str],
-        levels: list[int | None],
-        item_ids: list[str | None],
         extracted: list[str | None],
+        levels: Sequence[Any] | None = None,
+        item_ids: Sequence[Any] | None = None,
+        verifier_errors: Sequence[int] = (),
     ) -> None:
-        self.rewards, self.outcomes, self.skills = rewards, outcomes, skills
-        self.levels, self.item_ids, self.extracted = levels, item_ids, extracted
+        self.rewards, self.skills, self.extracted = rewards, skills, extracted
+        self.verifier_errors = verifier_errors  # rows whose verifier raised
+        self._levels, self._item_ids, self._outcomes = levels, item_ids, None
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        if self._outcomes is None:
+            got: list[Outcome] = [
+                "correct" if r else "no_answer" if x is None else "wrong" for r, x in zip(self.rewards, self.extracted)
+            ]
+            for i in self.verifier_errors:
+                got[i] = "verifier_error"
+            self._outcomes = got
+        return self._outcomes
+
+    @property
+    def levels(self) -> list[int | None]:
+        if type(self._levels) is not _Column:
+            levels = self._levels
+            if not levels:
+                got = [None] * len(self.rewards)
+            elif _all_of(levels, (int, type(None))):
+                got = list(levels)
+            else:
+                got = [v if type(v) is int else _int_or_none(v) for v in levels]
+            self._levels = _Column(got)
+        return self._levels  # type: ignore[return-value]
+
+    @property
+    def item_ids(self) -> list[str | None]:
+        if type(self._item_ids) is not _Column:
+            ids = self._item_ids
+            if not ids:
+                got = [None] * len(self.rewards)
+            elif _all_str(ids) or _all_of(ids, (str, type(None))):
+                got = list(ids)
+            else:
+                got = [v if v is None or type(v) is str else str(v) for v in ids]
+            self._item_ids = _Column(got)
+        return self._item_ids  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -89,9 +134,6 @@ class Scores(Sequence[Score]):
         return f"Scores({list(self)!r})"
 
 
-_SKILL_OUTCOME = itemgetter(2, 1)  # (Score.skill, Score.outcome)
-
-
 @dataclass
 class RewardTally:
     """Running counts of what completions earned, overall and per skill ([scored, correct])."""
@@ -103,24 +145,30 @@ class RewardTally:
     per_skill: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, scores: Iterable[Score]) -> None:
-        if not isinstance(scores, Scores):
-            scores = list(scores)
-            skills, outcomes, rewards = (
-                [s.skill for s in scores],
-                [s.outcome for s in scores],
-                [s.reward for s in scores],
-            )
+        if isinstance(scores, Scores):
+            skills, rewards = scores.skills, scores.rewards
+            correct, no_answer = rewards.count(1.0), scores.extracted.count(None)
+            errors = len(scores.verifier_errors)
         else:
-            skills, outcomes, rewards = scores.skills, scores.outcomes, scores.rewards
-        correct = Counter(compress(skills, rewards)) if len(set(rewards)) > 1 or 1.0 in rewards else Counter()
-        for skill, k in Counter(skills).items():
+            scores = list(scores)
+            skills, outcomes = [s.skill for s in scores], [s.outcome for s in scores]
+            rewards = [s.reward for s in scores]
+            correct, no_answer = outcomes.count("correct"), outcomes.count("no_answer")
+            errors = outcomes.count("verifier_error")
+        kinds = set(skills)
+        if len(kinds) == 1:  # a batch of one skill (a GRPO group, say)
+            per = {skill: (len(skills), correct) for skill in kinds}
+        else:
+            right = Counter(compress(skills, rewards))
+            per = {skill: (k, right[skill]) for skill, k in Counter(skills).items()}
+        for skill, (k, ok) in per.items():
             counts = self.per_skill.setdefault(skill, [0, 0])
             counts[0] += k
-            counts[1] += correct[skill]
-        self.scored += len(outcomes)
-        self.correct += outcomes.count("correct")
-        self.no_answer += outcomes.count("no_answer")
-        self.verifier_errors += outcomes.count("verifier_error")
+            counts[1] += ok
+        self.scored += len(rewards)
+        self.correct += correct
+        self.no_answer += no_answer
+        self.verifier_errors += errors
 
 
 def completion_text(completion: Any) -> str | None:
@@ -189,9 +237,6 @@ def _skill(name: Any) -> Skill:
     return skill
 
 
-_OUTCOME = {True: "correct", False: "wrong"}
-
-
 def score_completions(
     skills: Sequence[Any] | None,
     golds: Sequence[Any] | None,
@@ -204,9 +249,9 @@ def score_completions(
 ) -> Scores:
     """One Score per completion, by its row's skill verifier on the extracted final answer.
 
-    In batch: answers are read by `extract_answers` (each row's gold as its likely answer); an answer equal
-    to its gold string is correct at once (every verifier accepts its own gold: the registry's contract,
-    which check_golds holds the data to); only the other answers go to their skill's verifier, skill by skill.
+    In batch: answers are read by `extract_answers`; an answer equal to its gold string is correct at once
+    (every verifier accepts its own gold: the registry's contract, which check_golds holds the data to); only
+    the other answers go to their skill's verifier, skill by skill.
     """
     n = len(completions)
     found = _skills_of(skills, golds, n)
@@ -217,45 +262,41 @@ def score_completions(
         names = list(skills)  # type: ignore[arg-type]
     else:
         names = [found[name].name for name in skills]  # type: ignore[union-attr]
-    golds = list(map(str, golds))  # type: ignore[arg-type]
-    if _all_of(completions, (str,)):
+    golds = list(golds) if _all_str(golds) else list(map(str, golds))  # type: ignore[arg-type]
+    if _all_str(completions):
         texts = list(completions)
     else:
         texts = [c if type(c) is str else completion_text(c) for c in completions]
-    extracted = extract_answers(texts, likely=golds)
-    if not levels:
-        level_of: list[int | None] = [None] * n
-    elif _all_of(levels, (int, type(None))):
-        level_of = list(levels)
+    extracted = extract_answers(texts)
+    rewards = list(map(float, map(eq, extracted, golds)))
+    others = list(compress(range(n), map(not_, rewards)))  # the rows a verifier decides, or that have no answer
+    if None in extracted:
+        others = list(compress(others, map(is_not, map(extracted.__getitem__, others), repeat(None))))
+    judged: dict[Any, list[int]] = {}  # skill name as given -> its rows
+    if len(found) == 1:
+        judged = dict.fromkeys(found, others) if others else {}
     else:
-        level_of = [v if type(v) is int else _int_or_none(v) for v in levels]
-    if not item_ids:
-        id_of: list[str | None] = [None] * n
-    elif _all_of(item_ids, (str, type(None))):
-        id_of = list(item_ids)
-    else:
-        id_of = [v if v is None or type(v) is str else str(v) for v in item_ids]
-    right = list(map(eq, extracted, golds))
-    rewards = list(map(float, right))
-    outcomes: list[Outcome] = list(map(_OUTCOME.__getitem__, right))  # type: ignore[arg-type]
-    judged: dict[str, list[int]] = {}  # skill -> the rows its verifier decides
-    for i in compress(range(n), map(not_, right)):
-        if extracted[i] is None:
-            outcomes[i] = "no_answer"
-        else:
-            judged.setdefault(names[i], []).append(i)
-    for rows in judged.values():
-        skill = found[skills[rows[0]]]  # type: ignore[index]
+        given = list(map(skills.__getitem__, others))  # type: ignore[union-attr]
+        for name in set(given):
+            judged[name] = list(compress(others, map(eq, given, repeat(name))))
+    errors: list[int] = []
+    scores = Scores(rewards, names, extracted, levels, item_ids, errors)
+    for name, rows in judged.items():
+        skill = found[name]
         read = getattr(skill.verify, "read", None)
-        accepted = _read_all(skill.verify, [extracted[i] for i in rows], [golds[i] for i in rows]) if read else None
+        accepted = (
+            _read_all(skill.verify, list(map(extracted.__getitem__, rows)), list(map(golds.__getitem__, rows)))
+            if read
+            else None
+        )
         if accepted is None:  # a verifier that reads items one by one (or raised: each row is tried alone)
             accepted = []
             for i in rows:
                 item = {
                     "skill": skill.name,
                     "answer": golds[i],
-                    "level": level_of[i],
-                    "item_id": id_of[i],
+                    "level": scores.levels[i],
+                    "item_id": scores.item_ids[i],
                     "question": "" if not questions or questions[i] is None else str(questions[i]),
                     "params": params[i] if params else None,
                 }
@@ -263,22 +304,45 @@ def score_completions(
                     accepted.append(bool(skill.verify(item, extracted[i][:MAX_ANSWER_CHARS])))  # type: ignore[index]
                 except Exception:  # a verifier that cannot read an answer rejects it
                     accepted.append(False)
-                    outcomes[i] = "verifier_error"
+                    errors.append(i)
         for i in compress(rows, accepted):
-            rewards[i], outcomes[i] = 1.0, "correct"
-    return Scores(rewards, outcomes, names, level_of, id_of, extracted)
+            rewards[i] = 1.0
+    return scores
 
 
 def _read_all(verify: Any, answers: list[str], golds: list[str]) -> list[bool] | None:
     """What a keyed verifier (curriculum.skills.answers.keyed) says of each answer, read in one pass; None
     when a reader raised, so that the rows are judged one by one."""
     try:
-        distinct = dict.fromkeys(answers)  # a group's completions often agree: each answer is read once
-        read = dict(zip(distinct, map(verify.read, distinct)))
-        got = list(map(read.__getitem__, answers))
-        return list(map(and_, map(is_not, got, repeat(None)), map(eq, got, map(verify.read_gold, golds))))
+        got = _read(verify.read, answers)
+        return list(map(and_, map(is_not, got, repeat(None)), map(eq, got, _read(verify.read_gold, golds))))
     except Exception:
         return None
+
+
+def _read(reader: Callable[[str], Any], texts: list[str]) -> list[Any]:
+    """reader(text) for each text. Readers are pure: what one made of a text is remembered (boundedly) across
+    batches, since completions keep repeating the same few answers, and each distinct text is read once."""
+    memo = _READ_MEMO.setdefault(reader, {})
+    new = set(texts).difference(memo)
+    if new:
+        if len(memo) + len(new) > READ_MEMO_SIZE:
+            memo.clear()
+        memo.update(zip(new, map(reader, new)))
+    return list(map(memo.__getitem__, texts))
+
+
+READ_MEMO_SIZE = 1 << 14  # texts remembered per reader (each at most MAX_ANSWER_CHARS long)
+_READ_MEMO: dict[Callable[[str], Any], dict[str, Any]] = {}
+
+
+def _all_str(column: Sequence[Any]) -> bool:
+    """Every value of the column is a string (a join is the quickest test of that)."""
+    try:
+        "".join(column)
+    except TypeError:
+        return False
+    return True
 
 
 def _all_of(column: Sequence[Any], types: tuple[type, ...]) -> bool:

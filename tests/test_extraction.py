@@ -175,21 +175,27 @@ BATCH_TEXTS = st.one_of(
     ),
     st.just("x" * (MAX_INPUT_CHARS + 5) + "\n7"),
     st.just("Answer: " + "9" * (MAX_ANSWER_CHARS + 3)),
+    st.builds(  # an answer line with any tail: the batch checks all such lines at once
+        lambda pre, marker, tail: pre + marker + tail,
+        st.sampled_from(["", "work\n", "x\n\n"]),
+        st.sampled_from(["Answer:", "answer: ", "ANSWER:  ", "Answer :"]),
+        st.lists(BATCH_FRAGMENTS, max_size=4).map("".join),
+    ),
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    st.lists(BATCH_TEXTS, max_size=8),
-    st.lists(st.sampled_from(["42", "3/4", "True", "x = 2", " 5", "a  b", "7.", "Answer", ".", None]), max_size=8),
-)
-@example(["Answer:."], [])  # a lone full stop is no answer: the line itself is read, tidied
-@example(["Answer: ."], ["."])
-def test_a_batch_reads_exactly_what_each_text_reads_alone(texts, likely):
+@given(st.lists(BATCH_TEXTS, max_size=8))
+@example(["Answer:."])  # a lone full stop is no answer: the line itself is read, tidied
+@example(["Answer: ."])
+@example(["Answer: 5", "Answer:"])  # one empty answer among settled ones
+@example(["Answer: 5", "Answer: 6 "])
+@example(["Answer: 5", "Answer: a$b", "Answer: c"])
+@example(["Answer: 5", "Answer: 6\t"])
+@example(["Answer: 5", "Answer: x answer"])
+def test_a_batch_reads_exactly_what_each_text_reads_alone(texts):
     """extract_answers is a faster path to the same answers, never a second definition of them."""
     from curriculum.extraction import extract_answers
 
-    likely = (likely + ["42"] * len(texts))[: len(texts)]
     expected = [extract_answer(t) for t in texts]
     assert extract_answers(texts) == expected
-    assert extract_answers(texts, likely=likely) == expected

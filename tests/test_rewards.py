@@ -294,3 +294,27 @@ def test_a_batch_scores_each_completion_as_it_would_score_alone(rows):
             row["level"],
         )
     assert list(scores.rewards) == [s.reward for s in scores] and len(scores) == len(batch)
+
+
+def test_columns_of_other_types_read_as_a_score_promises_and_a_raising_verifier_is_counted(monkeypatch):
+    """Levels and ids arrive as whatever the trainer's dataset holds; a verifier that raises rejects, counted."""
+    row = next(r for r in POOL if r["skill"] == "addition")
+
+    def broken(item, answer):
+        raise ValueError("cannot read")
+
+    monkeypatch.setitem(REGISTRY, "addition", dataclasses.replace(REGISTRY["addition"], verify=broken))
+    scores = score_completions(
+        ["addition"] * 3,
+        [row["answer"]] * 3,
+        [f"Answer: {row['answer']}", "Answer: x", ""],
+        levels=["3", 2.0, None],
+        item_ids=[7, None, "a"],
+    )
+    assert scores.rewards == [1.0, 0.0, 0.0]  # the gold itself needs no verifier
+    assert scores.outcomes == ["correct", "verifier_error", "no_answer"]
+    assert scores.levels == [3, 2, None] and scores.item_ids == ["7", None, "a"]
+    tally = RewardTally()
+    tally.add(scores)
+    tally.add(list(scores))  # a plain list of Score adds up the same
+    assert (tally.scored, tally.correct, tally.no_answer, tally.verifier_errors) == (6, 2, 2, 2)
