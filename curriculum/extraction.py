@@ -117,21 +117,15 @@ def extract_answers(texts: Sequence[str | None]) -> list[str | None]:
 
 def _read_clean(texts: Sequence[str]) -> list[str | None]:
     """extract_answers for texts without NUL bytes or boxes."""
-    out: list[str | None] = [None] * len(texts)  # an empty text reads as None
-    todo = list(compress(range(len(texts)), texts))
-    pending = list(filter(None, texts))
-    last_lines = list(map(itemgetter(2), map(str.rpartition, pending, repeat("\n"))))
-    marked = list(map(str.startswith, last_lines, repeat(_MARKERS)))
-    on_line = list(compress(todo, marked))  # rows whose last line is "Answer: ..."
-    if on_line:
-        got = list(map(str.lstrip, map(getitem, compress(last_lines, marked), repeat(_AFTER_MARKER)), repeat(" ")))
-        if _all_settled(got):  # each is what the marker introduces, already tidy
-            for i, answer in zip(on_line, got):
-                out[i] = answer
-        else:
-            for i in on_line:
-                out[i] = _settled_line(texts[i])
-    rest = list(compress(todo, map(not_, marked))) if len(on_line) < len(todo) else []  # may hold no marker
+    rows = range(len(texts))
+    last_lines = list(map(itemgetter(2), map(str.rpartition, texts, repeat("\n"))))
+    marked = list(map(str.startswith, last_lines, repeat(_MARKERS)))  # the last line is "Answer: ..."
+    # what a marker would introduce, on every row (the unmarked ones are read again below)
+    out: list[str | None] = list(map(str.lstrip, map(getitem, last_lines, repeat(_AFTER_MARKER)), repeat(" ")))
+    if True in marked and not _all_settled(list(compress(out, marked))):  # else each is the answer, tidy
+        for i in compress(rows, marked):
+            out[i] = _settled_line(texts[i])
+    rest = list(compress(rows, map(not_, marked))) if False in marked else []  # may hold no marker at all
     if rest:
         unread = list(map(texts.__getitem__, rest))
         unmarked = _unmarked("".join(unread))
@@ -139,7 +133,7 @@ def _read_clean(texts: Sequence[str]) -> list[str | None]:
         if got is None:
             got = [_last_line(text) if unmarked or _unmarked(text) else None for text in unread]
         for i, text, answer in zip(rest, unread, got):
-            out[i] = answer or extract_answer(text)
+            out[i] = answer or extract_answer(text)  # (None for an empty text)
     return out
 
 

@@ -269,9 +269,8 @@ def score_completions(
         texts = [c if type(c) is str else completion_text(c) for c in completions]
     extracted = extract_answers(texts)
     rewards = list(map(float, map(eq, extracted, golds)))
-    others = list(compress(range(n), map(not_, rewards)))  # the rows a verifier decides, or that have no answer
-    if None in extracted:
-        others = list(compress(others, map(is_not, map(extracted.__getitem__, others), repeat(None))))
+    # the rows a verifier decides: an answer, not the gold string
+    others = list(compress(range(n), map(and_, map(not_, rewards), map(is_not, extracted, repeat(None)))))
     judged: dict[Any, list[int]] = {}  # skill name as given -> its rows
     if len(found) == 1:
         judged = dict.fromkeys(found, others) if others else {}
