@@ -125,7 +125,14 @@ def train_learner(config: RunConfig, run_id: str, tier: int, attempt: int) -> di
                 progress=round(100 * fraction, 1),
             )
 
-    return steps.train_step(config, run_id, tier, attempt, on_progress)
+    stats = steps.train_step(config, run_id, tier, attempt, on_progress)
+    if stats.get("prompts_cut"):
+        get_run_logger().warning(
+            "prompts longer than the learner's block lose their first tokens (share cut per skill and level: %s);"
+            " a larger learner.model.block_size lets it read them whole",
+            ", ".join(f"{k} {v:.0%}" for k, v in stats["prompts_cut"].items()),
+        )
+    return stats
 
 
 @task(task_run_name="evaluate-tier-{tier}")

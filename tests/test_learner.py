@@ -118,3 +118,21 @@ def test_training_needs_train_items(tmp_path):
     held = generate_items("addition", 2, 20, seed=0, split="eval")
     with pytest.raises(ValueError, match="no train items"):
         make_learner(learner_config(), tmp_path, seed=0).train(held)
+
+
+def test_prompts_longer_than_the_room_are_reported_per_skill_and_level():
+    """A prompt past the block loses its start silently in training; the learner says where that happens."""
+    import polars as pl
+
+    from curriculum.learners.tiny_transformer import TinyGPTConfig
+
+    cfg = TinyGPTConfig(block_size=32, word_buckets=64, answer_room=8)  # prompt room: 23 tokens
+    items = pl.DataFrame(
+        {
+            "skill": ["a", "a", "a", "b"],
+            "level": [1, 2, 2, 1],
+            "question": ["one two three", "word " * 30, "short", "x y"],
+        }
+    )
+    assert cfg.prompts_cut(items) == {"a L2": 0.5}
+    assert cfg.prompts_cut(items.select("question")) == {"all": 0.25}

@@ -88,6 +88,21 @@ class TinyGPTConfig:
             object.__setattr__(self, "answer_room", min(32, self.block_size // 2))
         assert 1 <= self.answer_room < self.block_size
 
+    def prompts_cut(self, items: pl.DataFrame, sample: int = 64) -> dict[str, float]:
+        """Per skill and level ("syllogism L2"), the share of prompts (of the first `sample`) longer than the
+        prompt room, whose first tokens the model never sees; only those with any."""
+        room = self.block_size - self.answer_room - 1
+        keys = [c for c in ("skill", "level") if c in items.columns]
+        groups = items.group_by(keys, maintain_order=True) if keys else [((), items)]
+        out = {}
+        for key, group in groups:
+            questions = group["question"].head(sample)
+            lengths = [len(encode_words(q, self.word_buckets) if self.word_buckets else q) for q in questions]
+            share = sum(n > room for n in lengths) / max(1, len(lengths))
+            if share > 0:
+                out[" L".join(map(str, key)) or "all"] = round(share, 2)
+        return dict(sorted(out.items()))
+
     def prompt(self, question: str) -> list[int]:
         """The tokens the model reads for a question: its last block_size - answer_room tokens, then a space."""
         return list(_prompt(question, self.word_buckets, self.block_size - self.answer_room - 1))
@@ -309,6 +324,7 @@ class LocalLearner:
             "final_loss": float(np.mean(tail)),
             "seconds": time.perf_counter() - started,
             "parameters": self.model.n_params(),
+            "prompts_cut": self.model_cfg.prompts_cut(fresh),
         }
         if tag is not None:
             self.trained[tag] = stats
