@@ -28,7 +28,7 @@ import polars as pl
 from curriculum.config import load_config
 from curriculum.generate import generate_items
 from curriculum.learners.local_config import LearnerConfig
-from curriculum.learners.tiny_transformer import LocalLearner, TinyGPTConfig, encode_words, model_args
+from curriculum.learners.tiny_transformer import LocalLearner, TinyGPTConfig, model_args, read_tokens
 from curriculum.skills import REGISTRY
 
 TRAIN_PER_LEVEL = 1500
@@ -46,7 +46,7 @@ def probe(skill: str, levels: int, steps: int, block: int | None, width: int | N
     """Train a fresh learner on one skill's levels 1..levels; per level: what it learnt and why it might not."""
     cfg = learner_config(steps, block, width)
     model: TinyGPTConfig = model_args(cfg.model)
-    room = model.block_size - model.answer_room - 1
+    room = model.prompt_room
     train, held = [], {}
     for level in range(1, levels + 1):
         items = generate_items(skill, level, TRAIN_PER_LEVEL, seed=seed + level)
@@ -57,13 +57,12 @@ def probe(skill: str, levels: int, steps: int, block: int | None, width: int | N
     with tempfile.TemporaryDirectory() as workdir:
         learner = LocalLearner(cfg, Path(workdir), seed=seed)
         learner.train(pl.concat(train, how="diagonal_relaxed"))
-        rows = []
+        rows, verify = [], REGISTRY[skill].verify
         for level, items in zip(range(1, levels + 1), train):
             out = held[level]
             got = learner.answer(list(out["question"])) if out.height else []
-            verify = REGISTRY[skill].verify
             right = sum(bool(verify(item, answer)) for item, answer in zip(out.iter_rows(named=True), got))
-            tokens = [len(encode_words(q, model.word_buckets)) for q in items["question"]]
+            tokens = [len(read_tokens(q, model.word_buckets)) for q in items["question"]]
             counts = items["answer"].value_counts()["count"]
             rows.append(
                 {

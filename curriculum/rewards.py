@@ -48,12 +48,6 @@ class Score(NamedTuple):
     extracted: str | None
 
 
-class _Column(list):
-    """A column Scores has already derived (as opposed to one it was handed)."""
-
-    __slots__ = ()
-
-
 class Scores(Sequence[Score]):
     """A batch's Scores, held as columns (`rewards`, `outcomes`, `skills`, `levels`, `item_ids`, `extracted`).
 
@@ -62,7 +56,7 @@ class Scores(Sequence[Score]):
     nothing more; otherwise it is a read-only sequence of Score.
     """
 
-    __slots__ = ("rewards", "skills", "extracted", "verifier_errors", "_levels", "_item_ids", "_outcomes")
+    __slots__ = ("rewards", "skills", "extracted", "verifier_errors", "_given", "_levels", "_item_ids", "_outcomes")
 
     def __init__(
         self,
@@ -75,7 +69,8 @@ class Scores(Sequence[Score]):
     ) -> None:
         self.rewards, self.skills, self.extracted = rewards, skills, extracted
         self.verifier_errors = verifier_errors  # rows whose verifier raised
-        self._levels, self._item_ids, self._outcomes = levels, item_ids, None
+        self._given = (levels, item_ids)  # as the trainer handed them over
+        self._levels = self._item_ids = self._outcomes = None
 
     @property
     def outcomes(self) -> list[Outcome]:
@@ -90,29 +85,15 @@ class Scores(Sequence[Score]):
 
     @property
     def levels(self) -> list[int | None]:
-        if type(self._levels) is not _Column:
-            levels = self._levels
-            if not levels:
-                got = [None] * len(self.rewards)
-            elif _all_of(levels, (int, type(None))):
-                got = list(levels)
-            else:
-                got = [v if type(v) is int else _int_or_none(v) for v in levels]
-            self._levels = _Column(got)
-        return self._levels  # type: ignore[return-value]
+        if self._levels is None:
+            self._levels = _column(self._given[0], len(self.rewards), (int, type(None)), _int_or_none)
+        return self._levels
 
     @property
     def item_ids(self) -> list[str | None]:
-        if type(self._item_ids) is not _Column:
-            ids = self._item_ids
-            if not ids:
-                got = [None] * len(self.rewards)
-            elif _all_str(ids) or _all_of(ids, (str, type(None))):
-                got = list(ids)
-            else:
-                got = [v if v is None or type(v) is str else str(v) for v in ids]
-            self._item_ids = _Column(got)
-        return self._item_ids  # type: ignore[return-value]
+        if self._item_ids is None:
+            self._item_ids = _column(self._given[1], len(self.rewards), (str, type(None)), _str_or_none)
+        return self._item_ids
 
     def __len__(self) -> int:
         return len(self.rewards)
@@ -521,6 +502,20 @@ def _label(raw: Any) -> Mapping[str, Any]:
     if not isinstance(got, Mapping):
         raise RewardSetupError(f"reward: label {str(raw)[:80]!r} is not the export's JSON label; use --label_key label")
     return got
+
+
+def _column(given: Sequence[Any] | None, n: int, types: tuple[type, ...], each: Callable[[Any], Any]) -> list[Any]:
+    """A column as a Score holds it: n Nones when absent, a copy when every value is of these types, else
+    each value converted."""
+    if not given:
+        return [None] * n
+    if (str in types and _all_str(given)) or _all_of(given, types):
+        return list(given)
+    return list(map(each, given))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _int_or_none(value: Any) -> int | None:

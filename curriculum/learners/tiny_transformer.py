@@ -91,28 +91,36 @@ class TinyGPTConfig:
     def prompts_cut(self, items: pl.DataFrame, sample: int = 64) -> dict[str, float]:
         """Per skill and level ("syllogism L2"), the share of prompts (of the first `sample`) longer than the
         prompt room, whose first tokens the model never sees; only those with any."""
-        room = self.block_size - self.answer_room - 1
         keys = [c for c in ("skill", "level") if c in items.columns]
         groups = items.group_by(keys, maintain_order=True) if keys else [((), items)]
         out = {}
         for key, group in groups:
-            questions = group["question"].head(sample)
-            lengths = [len(encode_words(q, self.word_buckets) if self.word_buckets else q) for q in questions]
-            share = sum(n > room for n in lengths) / max(1, len(lengths))
+            lengths = [len(read_tokens(q, self.word_buckets)) for q in group["question"].head(sample)]
+            share = sum(n > self.prompt_room for n in lengths) / max(1, len(lengths))
             if share > 0:
                 out[" L".join(map(str, key)) or "all"] = round(share, 2)
         return dict(sorted(out.items()))
 
+    @property
+    def prompt_room(self) -> int:
+        """A question's tokens the model reads at most (the block less the answer room and the space)."""
+        return self.block_size - self.answer_room - 1
+
     def prompt(self, question: str) -> list[int]:
-        """The tokens the model reads for a question: its last block_size - answer_room tokens, then a space."""
-        return list(_prompt(question, self.word_buckets, self.block_size - self.answer_room - 1))
+        """The tokens the model reads for a question: its last prompt_room tokens, then a space."""
+        return list(_prompt(question, self.word_buckets, self.prompt_room))
+
+
+def read_tokens(question: str, buckets: int) -> list[int]:
+    """A question's tokens, before any cut: words when the model has word buckets, else chars."""
+    return encode_words(question, buckets) if buckets else encode(question)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _prompt(question: str, buckets: int, keep: int) -> tuple[int, ...]:
     """TinyGPTConfig.prompt, remembered: every tier trains on its replay items again, and reading them anew took
     about as long as a tenth of the training steps."""
-    ids = encode_words(question, buckets) if buckets else encode(question)
+    ids = read_tokens(question, buckets)
     return (*(ids[-keep:] if keep > 0 else ()), SPACE)  # keep 0: an answer room of the whole block but one
 
 
