@@ -140,14 +140,8 @@ def _read_clean(texts: Sequence[str]) -> list[str | None]:
 def _plain_last_lines(texts: list[str], lines: list[str]) -> list[str] | None:
     """_last_line of each of these _unmarked texts (given their last lines), in a few passes over the batch;
     None when a line needs more than trimming (not printable ASCII, maths or LaTeX, too long)."""
-    j = "$".join(lines)  # "$" in a line fails the test, so the joined lines pass it only when each does
-    if (
-        max(map(len, texts)) > MAX_INPUT_CHARS
-        or max(map(len, lines)) > MAX_ANSWER_CHARS
-        or not j.isprintable()
-        or j.count("$") != len(lines) - 1
-        or "\\" in j
-    ):
+    j = _joined_plain(lines)
+    if j is None or max(map(len, texts)) > MAX_INPUT_CHARS:
         return None
     got = list(map(str.strip, lines))
     if "." in j:  # what _last_line does to a line ending in a full stop, a no-op on any other
@@ -172,18 +166,28 @@ def _settled(answer: str) -> bool:
     return "  " not in answer and "answer" not in answer.lower()
 
 
-def _all_settled(answers: list[str]) -> bool:
-    """Each answer is a _SETTLED match that is _settled and at most MAX_ANSWER_CHARS long: checked on the
-    batch joined by "$" (which no settled answer holds), so each test is one scan of one string."""
-    j = "$".join(answers)
-    return (
-        max(map(len, answers)) <= MAX_ANSWER_CHARS
+def _joined_plain(parts: list[str]) -> str | None:
+    """The parts joined by "$" when each is printable ASCII (0x20-0x7e) without "$" or a backslash and at most
+    MAX_ANSWER_CHARS long, else None: one scan of one string per test, for the whole batch."""
+    j = "$".join(parts)
+    if (
+        max(map(len, parts)) <= MAX_ANSWER_CHARS
         and j.isascii()
-        and j.isprintable()  # printable ASCII: 0x20-0x7e
-        and j.count("$") == len(answers) - 1
+        and j.isprintable()
+        and j.count("$") == len(parts) - 1
+        and "\\" not in j
+    ):
+        return j
+    return None
+
+
+def _all_settled(answers: list[str]) -> bool:
+    """Each answer is a _SETTLED match that is _settled and at most MAX_ANSWER_CHARS long."""
+    j = _joined_plain(answers)
+    return (
+        j is not None
         and "*" not in j
         and "`" not in j
-        and "\\" not in j
         and "$$" not in j  # none is empty
         and j[:1] != "$"
         and j[-1:] not in "$. "  # (and j is not empty)
