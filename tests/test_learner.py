@@ -12,6 +12,7 @@ from curriculum.learners.tiny_transformer import (
     EOS,
     SPACE,
     VOCAB_SIZE,
+    MatchHead,
     TinyGPTConfig,
     decode,
     encode,
@@ -102,6 +103,35 @@ def test_a_char_level_checkpoint_still_loads(tmp_path):
     first.train(items)
     again = make_learner(learner_config(), tmp_path, seed=0)  # a config that reads words, on a char checkpoint
     assert again.model_cfg.word_buckets == 0 and again.steps_done == 30
+    assert again.answer(["1 + 2 ="]) == first.answer(["1 + 2 ="])
+
+
+def test_the_match_head_reads_earlier_copies_of_a_token_and_nothing_later():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    head = MatchHead(TinyGPTConfig(n_embd=64))
+    vocab = torch.randn(10, 64)
+    tok = vocab[torch.tensor([[3, 5, 3, 7, 5, 3]])]  # a b a c b a
+    w = head.weights(tok)[0]
+    assert torch.all(w.triu() == 0)  # never itself, never a later position
+    assert w[0].sum() == 0  # the first position has nothing before it: all on the null slot
+    assert w[2, 0] > 0.9 and w[4, 1] > 0.9  # the one earlier twin takes nearly all
+    assert w[5, 0] > 0.4 and w[5, 2] > 0.4  # two earlier twins share it
+    assert w[3].sum() < 0.1 and w[1].sum() < 0.1  # no earlier twin: it reads next to nothing
+
+
+def test_a_checkpoint_from_before_the_match_head_still_loads(tmp_path):
+    torch = pytest.importorskip("torch")
+    items = generate_items("addition", 1, 100, seed=0)
+    plain = learner_config()
+    plain = plain.model_copy(update={"model": plain.model.model_copy(update={"match_head": False})})
+    first = make_learner(plain, tmp_path, seed=0)
+    first.train(items)
+    ckpt = torch.load(first.path, weights_only=False)
+    del ckpt["model_args"]["match_head"]  # as such a checkpoint was written
+    torch.save(ckpt, first.path)
+    again = make_learner(learner_config(), tmp_path, seed=0)  # today's config asks for the head
+    assert not again.model_cfg.match_head and again.model.match is None and again.steps_done == 30
     assert again.answer(["1 + 2 ="]) == first.answer(["1 + 2 ="])
 
 

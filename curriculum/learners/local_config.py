@@ -18,6 +18,7 @@ class ModelConfig(BaseModel):
     # prompts read as words: each run of letters is one of this many hashed tokens (0: read char by char)
     word_buckets: int = Field(4096, ge=0)
     answer_room: int | None = Field(None, ge=1)  # positions kept for the answer; None: min(32, block_size // 2)
+    match_head: bool = True  # a fixed head that finds earlier copies of each token (what logic items turn on)
 
     @model_validator(mode="after")
     def heads_divide(self) -> ModelConfig:
