@@ -274,3 +274,14 @@ def test_skill_solve_refuses_unreadable_text() -> None:
     for wrong in bad:
         with pytest.raises(ValueError):
             SKILL.solve({"question": wrong, "answer": "yes"})
+
+
+def test_every_level_states_one_premise_more_and_turns_one_knob() -> None:
+    """The chain grows at powers of two, a distractor is added at every other level: never both at once."""
+    for level in range(1, 300):
+        a, b = SKILL.params(level), SKILL.params(level + 1)
+        assert b.chain + b.distractors == a.chain + a.distractors + 1
+        assert (b.chain - a.chain, b.distractors - a.distractors) == ((1, 0) if (level + 1) & level == 0 else (0, 1))
+    assert [
+        len(SKILL.generate(np.random.default_rng(level), level)["question"].split(". ")) - 2 for level in (1, 2, 3, 4)
+    ] == [2, 3, 4, 5]
