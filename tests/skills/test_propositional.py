@@ -227,3 +227,18 @@ def test_skill_solve_refuses_unreadable_text(name: str) -> None:
     for text in bad:
         with pytest.raises(ValueError):
             s.solve({"question": text, "answer": "0"})
+
+
+def test_sat_count_turns_one_knob_a_level() -> None:
+    """A variable more at each power of two, a connective more at every other level: never both at once."""
+    skill = REGISTRY["sat_count"]
+    for level in range(1, 300):
+        a, b = skill.params(level), skill.params(level + 1)
+        step = (b.variables - a.variables, b.operators - a.operators)
+        assert step == ((1, 0) if (level + 1) & level == 0 else (0, 1)), level
+    assert [(skill.params(n).variables, skill.params(n).operators) for n in (1, 2, 3, 4)] == [
+        (2, 1),
+        (3, 1),
+        (3, 2),
+        (4, 2),
+    ]
