@@ -96,13 +96,18 @@ def test_adhoc_deployment_runs_on_a_worker(ui, tmp_path):
 
 
 def flow_runs(env: dict) -> list[dict]:
-    """Every flow run on the server, oldest first: name, state and its message."""
+    """The adhoc deployment's flow runs, oldest first: name, state and its message.
+
+    Only adhoc's: the server's scheduler adds the nightly deployment's scheduled runs whenever its loop comes round,
+    so "the newest run on the server" may be one of those.
+    """
     script = (
         "import asyncio, json\n"
         "from prefect.client.orchestration import get_client\n"
+        "from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName\n"
         "async def main():\n"
         "    async with get_client() as c:\n"
-        "        runs = await c.read_flow_runs()\n"
+        "        runs = await c.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=['adhoc'])))\n"
         "    runs.sort(key=lambda r: r.created)\n"
         "    print(json.dumps([{'name': r.name, 'state': r.state_name, 'message': r.state.message} for r in runs]))\n"
         "asyncio.run(main())\n"
