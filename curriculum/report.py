@@ -46,10 +46,12 @@ def tiers_table(store: Store, run_id: str) -> pl.DataFrame:
 
 
 def trajectory_table(store: Store, run_id: str) -> pl.DataFrame:
-    """Per skill: the controller's level after each tier and the held-out accuracy at that level."""
+    """Per skill: the level it started at and its level after each tier; per tier, the held-out accuracy at the
+    level that tier trained (the probe the decision read)."""
     return store.query(
         "SELECT skill,"
-        " string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels,"
+        " arg_min(level_before, tier)::VARCHAR || ' -> '"
+        " || string_agg(level_after::VARCHAR, ' -> ' ORDER BY tier) AS levels,"
         " string_agg(coalesce(round(accuracy, 2)::VARCHAR, '-'), ' / ' ORDER BY tier) AS accuracy_at_level"
         " FROM decisions WHERE run_id = ? GROUP BY skill ORDER BY skill",
         [run_id],

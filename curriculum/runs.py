@@ -184,7 +184,10 @@ def tables(config: RunConfig, run_id: str) -> tuple[str, pl.DataFrame]:
     if search_run(config):
         title = f"Frontier per skill (highest level with held-out accuracy >= {config.frontier.threshold:g})"
         return title, frontier_table(store, run_id)
-    return "Level per skill after each tier, and held-out accuracy at that level", trajectory_table(store, run_id)
+    return (
+        "Level per skill at the start and after each tier; held-out accuracy at the level each tier trained",
+        trajectory_table(store, run_id),
+    )
 
 
 def summary_text(config: RunConfig, run_id: str) -> str:
