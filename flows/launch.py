@@ -90,12 +90,14 @@ def temporary_api() -> Iterator[str | None]:
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise Stopped in the main thread, as SIGINT raises KeyboardInterrupt."""
+    """SIGTERM and SIGHUP raise Stopped in the main thread, as SIGINT raises KeyboardInterrupt. A signal the run
+    was started with ignored stays ignored: `nohup curriculum run` goes on when its terminal closes."""
 
     def stop(signum: int, frame: Any) -> None:
         raise Stopped(signum)
 
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    watched = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, stop) for s in watched}
     try:
         yield
     finally:

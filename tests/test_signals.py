@@ -121,10 +121,26 @@ def test_signals_stop_a_run_cleanly_and_it_resumes(tmp_path):
 def test_stop_signals_raise_in_the_main_thread(signum):
     from flows.launch import Stopped, stop_on_signals
 
-    with stop_on_signals(), pytest.raises(Stopped) as stopped:
-        os.kill(os.getpid(), signum)
-        time.sleep(5)
-    assert stopped.value.signum == signum and isinstance(stopped.value, KeyboardInterrupt)
-    assert signal.getsignal(signum) in (signal.SIG_DFL, signal.default_int_handler) or callable(
-        signal.getsignal(signum)
-    )
+    before = signal.signal(signum, signal.SIG_DFL)  # as a shell starts it (under nohup SIGHUP comes ignored)
+    try:
+        with stop_on_signals(), pytest.raises(Stopped) as stopped:
+            os.kill(os.getpid(), signum)
+            time.sleep(5)
+        assert stopped.value.signum == signum and isinstance(stopped.value, KeyboardInterrupt)
+        assert signal.getsignal(signum) == signal.SIG_DFL
+    finally:
+        signal.signal(signum, before)
+
+
+def test_a_hangup_ignored_by_nohup_stays_ignored():
+    from flows.launch import stop_on_signals
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with stop_on_signals():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.5)  # a handler would have raised by now
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
