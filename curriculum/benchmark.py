@@ -128,7 +128,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "probe_items_per_level": 20,
         "eval_every": 2,
         "workers": 2,
-        "policy": {"lookahead": 4},
         "learner": {
             "steps_per_tier": 50,
             "batch_size": 64,
@@ -150,7 +149,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "probe_items_per_level": 60,
         "eval_every": 2,
         "workers": 1,
-        "policy": {"lookahead": 4},
         "learner": {
             "steps_per_tier": 400,
             "batch_size": 256,

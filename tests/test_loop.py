@@ -32,12 +32,12 @@ def test_a_stored_plan_is_never_recomputed(tiny_config, monkeypatch):
     plan = steps.plan_step(tiny_config, run_id, 1)
     # the controller changes its mind after the plan was stored (a crash, then newer code): the tier keeps its plan
     adaptive = get_controller("adaptive")
-    monkeypatch.setattr(type(adaptive), "plan", lambda *a: (PlanEntry("addition", 9, "train", 5),))
+    monkeypatch.setattr(type(adaptive), "plan", lambda *a: (PlanEntry("addition", 40, "train", 5),))
     loop.run_tier(tiny_config, run_id, 1)
     store = Store(tiny_config.data_dir)
     assert store.tier_plan(run_id, 1, 1) == plan
     levels = set(store.query("SELECT DISTINCT level FROM items WHERE skill = 'addition'")["level"])
-    assert levels == {e.level for e in plan.entries if e.skill == "addition"} and 9 not in levels
+    assert levels == {e.level for e in plan.entries if e.skill == "addition"} and 40 not in levels
 
 
 def test_a_retry_keeps_the_plan_with_a_fresh_seed(tiny_config):

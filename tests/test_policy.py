@@ -20,9 +20,11 @@ from curriculum.controllers.adaptive import (
 )
 from tests.conftest import tiny_config_dict
 
+MIX = {"current": 0.5, "stretch": 0.1, "replay": 0.25, "uniform": 0.15}  # the counts below are worked out for it
+
 
 def config(tmp_path, **policy):
-    raw = tiny_config_dict(tmp_path, tier={"train_items_per_skill": 100, "eval_items_per_level": 10})
+    raw = tiny_config_dict(tmp_path, tier={"train_items_per_skill": 100, "eval_items_per_level": 10, "mix": MIX})
     raw["policy"] = {"promote_at": 0.85, "demote_below": 0.4, "probes_to_promote": 1, "probes_to_demote": 2, **policy}
     return parse_config(raw)
 
