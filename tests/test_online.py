@@ -17,8 +17,10 @@ from tests.test_cli import cli
 
 def config(tmp_path, **policy):
     raw = tiny_config_dict(tmp_path / "data", tiers=4, skills=[{"name": "addition"}, {"name": "comparison"}])
-    raw["tier"] = {"train_items_per_skill": 40, "eval_items_per_level": 6}
-    raw["policy"] = {"promote_at": 0.7, "demote_below": 0.1, **policy}
+    # a mix weighted to the current level and a short lookahead, so "most items at L" and "levels 1..5" hold
+    mix = {"current": 0.5, "stretch": 0.1, "replay": 0.25, "uniform": 0.15}
+    raw["tier"] = {"train_items_per_skill": 40, "eval_items_per_level": 6, "mix": mix}
+    raw["policy"] = {"promote_at": 0.7, "demote_below": 0.1, "lookahead": 4, **policy}
     return parse_config(raw)
 
 

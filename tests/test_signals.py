@@ -36,6 +36,7 @@ def start(tmp_path, name: str) -> tuple[subprocess.Popen, object]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal, not a background job
     )
     return proc, env
 
