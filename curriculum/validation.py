@@ -207,7 +207,7 @@ def _gx_checkpoint(suite_name: str, docs_dir: str | None):
             name=f"{suite_name}-gate",
             validation_definitions=[definition],
             actions=actions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            result_format={"result_format": "BASIC", "partial_unexpected_count": 5},  # SUMMARY: twice the time
         )
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
@@ -121,6 +123,14 @@ def test_leak_against_earlier_tiers(clean):
     assert ("expect_column_values_to_be_in_set", "check_leak_free") in failed(report)
     bad = report.results.filter(pl.col("column") == "check_leak_free").row(0, named=True)
     assert bad["unexpected_count"] == 3
+
+
+def test_a_failed_column_expectation_shows_its_unexpected_values(clean):
+    corrupt, _ = CORRUPTIONS["bad split"]
+    report = validate_items(corrupt(clean), PLAN)
+    bad = report.results.filter(pl.col("column") == "split").row(0, named=True)
+    assert bad["unexpected_count"] == 3 and bad["element_count"] == clean.height
+    assert json.loads(bad["details"])["examples"] == ["test", "test", "test"]
 
 
 def test_failure_lines_name_the_expectation_and_show_rows(clean):
