@@ -414,7 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, help="training steps per run (default: the preset's)")
     bench.add_argument("--workers", type=int, help="runs in parallel (default: the preset's)")
     bench.add_argument("--out", type=Path, help="results JSON (default: data/reports/benchmark-<timestamp>.json)")
-    bench.add_argument("--preset", default="default", help="budget and skills: default (2 cores) or gpu")
+    bench.add_argument(
+        "--preset",
+        default="default",
+        help="budget and skills: default (2 cores, <= 20 min), long (2 cores, 10 tiers) or gpu",
+    )
     bench.set_defaults(func=cmd_benchmark)
     return parser
 

@@ -28,7 +28,9 @@ class Strict(BaseModel):
 class SkillConfig(Strict):
     name: str
     start_level: int = Field(1, ge=1)  # where the adaptive controller and the frontier search start
-    target_level: int | None = Field(None, ge=1)  # the top of what a fixed schedule (uniform, ladder, ...) covers
+    # the top of what the run trains: what a fixed schedule or a sampler (uniform, progress, ...) covers, and a
+    # level the adaptive controller never climbs, trains or probes above
+    target_level: int | None = Field(None, ge=1)
 
     @field_validator("name")
     @classmethod
@@ -175,8 +177,8 @@ class ExecutionConfig(Strict):
 
 class RunConfig(Strict):
     name: str = "curriculum"
-    # which controller chooses each tier (curriculum.controllers: adaptive, frontier-search, uniform, hardest,
-    # ladder, combined, ...); auto: adaptive for a learner trained here (uniform when every skill has a
+    # which controller chooses each tier (curriculum.controllers: adaptive, frontier-search, progress, uniform,
+    # hardest, ladder, combined, ...); auto: adaptive for a learner trained here (uniform when every skill has a
     # target_level), frontier-search for an evaluate-only one
     strategy: str = "auto"
     seed: int = Field(0, ge=0, le=2**63 - 1)  # stored as BIGINT
@@ -254,8 +256,8 @@ class RunConfig(Strict):
     def controller(self) -> str:
         """The strategy `auto` resolves to. A learner that cannot be trained here gets the frontier search. One
         that trains gets uniform sampling over 1..target when every skill names its target level (what won
-        `curriculum benchmark` on mean held-out accuracy over known levels: benchmarks/results), else the
-        adaptive controller, the one strategy that climbs without knowing where the top is."""
+        `curriculum benchmark`'s default preset on mean held-out accuracy over known levels: benchmarks/results),
+        else the adaptive controller, the one strategy that climbs without knowing where the top is."""
         if self.strategy != "auto":
             return self.strategy
         if not self.learner.trains:

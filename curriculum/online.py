@@ -129,6 +129,8 @@ class OnlineCurriculum:
         latest = self.store.latest_decisions(self.run_id)
         state = self.controller.state(self.config, latest)
         value = state[skill]
+        if hasattr(self.controller, "focus"):  # a level sampler: the level it trains most
+            return self.controller.focus(value)
         return getattr(value, "level", value)
 
     # -- rewards back ---------------------------------------------------------------------------

@@ -269,3 +269,27 @@ def test_real_anchor_items_never_move_a_level(tmp_path):
     new, rows = decide(cfg, state, pl.concat([probes, real]))
     assert new["addition"].level == 1
     assert rows.filter(pl.col("skill") == "addition")["n_eval"].item() == 20
+
+
+def test_a_target_level_caps_what_adaptive_trains_probes_and_reaches(tmp_path):
+    raw = tiny_config_dict(tmp_path, tier={"train_items_per_skill": 100, "eval_items_per_level": 10, "mix": MIX})
+    raw["skills"] = [{"name": "addition", "target_level": 4}, {"name": "boolean_eval"}]
+    raw["policy"] = {"allocation_floor": 1.0, "lookahead": 8}
+    cfg = parse_config(raw)
+    plan = plan_tier(cfg, {"addition": SkillState(4), "boolean_eval": SkillState(4)}, tier=1)
+    capped = [e for e in plan.entries if e.skill == "addition"]
+    assert max(e.level for e in capped) == 4  # no stretch, uniform or probe above the target
+    train = train_counts(plan, "addition")
+    assert sum(train.values()) == 100 and not any(role == "stretch" for role, _ in train)
+    assert train[("current", 4)] == 60  # the stretch share stays at the target level
+    assert sorted(e.level for e in capped if e.split == "eval") == [3, 4]
+    open_ended = [e.level for e in plan.entries if e.skill == "boolean_eval"]
+    assert max(open_ended) == 12  # without a target: uniform over 1..L+lookahead, stretch and probe at L+1
+    # promotion stops at the target, with the rule saying why
+    new, rows = decide(
+        cfg, {"addition": SkillState(3), "boolean_eval": SkillState(1)}, both({3: 1.0, 4: 1.0}, {1: 0.5})
+    )
+    assert new["addition"].level == 4
+    new, rows = decide(cfg, new, both({3: 1.0, 4: 1.0}, {1: 0.5}))
+    row = rows.filter(pl.col("skill") == "addition").row(0, named=True)
+    assert new["addition"].level == 4 and row["action"] == "hold" and row["rule"] == "level 4 is its target level"

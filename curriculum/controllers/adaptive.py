@@ -7,8 +7,9 @@ hold for `cooldown` tiers. Training items are shared across skills by absolute l
 (TSCL: the smoothed size of the latest change in a skill's score, less what probe noise explains),
 each skill keeping a floor; within a
 skill they follow the mix "current level L, stretch L+1, replay of lower levels, uniform over 1..L+lookahead"
-(mix, don't ladder), with replay leaning towards levels whose last probe failed. Every decision keeps its
-evidence and a one-sentence reason.
+(mix, don't ladder), with replay leaning towards levels whose last probe failed. A skill with a `target_level`
+never trains, probes or climbs above it (what would lie above is not what the run is for). Every decision keeps
+its evidence and a one-sentence reason.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def state_from_decisions(config: Any, latest: pl.DataFrame) -> dict[str, SkillSt
     return state
 
 
+def top_level(config: Any, skill: str) -> int | None:
+    """The highest level a skill may reach: its target level, or the highest it serves (None: no top)."""
+    target = next((s.target_level for s in config.skills if s.name == skill), None)
+    served = REGISTRY[skill].max_level if skill in REGISTRY else None
+    tops = [t for t in (target, served) if t is not None]
+    return min(tops) if tops else None
+
+
 def _spread(total: int, levels: list[int]) -> dict[int, int]:
     """Split `total` items over `levels` as evenly as possible (lower levels get the remainder first)."""
     return apportion(total, {lv: 1.0 for lv in levels})
@@ -68,7 +77,9 @@ def _spread(total: int, levels: list[int]) -> dict[int, int]:
 def allocation(config: Any, state: dict[str, SkillState]) -> dict[str, float]:
     """Each skill's share of the tier's training items: a floor, plus the rest by learning progress.
 
-    A skill without a measured progress yet counts as the fastest one (optimism: try it before judging).
+    A skill without a measured progress yet counts as the fastest one (optimism: try it before judging). The floor
+    is split equally even where targets are known (split by level count, the benchmark's mean accuracy was 0.638
+    against 0.650).
     """
     if not state:
         return {}
@@ -90,13 +101,15 @@ def replay_weights(config: Any, st: SkillState) -> dict[int, float]:
     return {lv: max(MIN_REPLAY_WEIGHT, 1.0 - seen.get(lv, just_mastered)) for lv in levels}
 
 
-def skill_mix(config: Any, st: SkillState, n: int) -> dict[str, dict[int, int]]:
-    """n training items of one skill by role and level; what replay cannot use (L = 1) goes to the current level."""
+def skill_mix(config: Any, st: SkillState, n: int, top: int | None = None) -> dict[str, dict[int, int]]:
+    """n training items of one skill by role and level, none above `top`; what replay cannot use (L = 1) and
+    stretch cannot use (L = top) goes to the current level."""
     mix, L = config.tier.mix, st.level
+    window = L + config.policy.lookahead if top is None else min(top, L + config.policy.lookahead)
     counts = {
-        "stretch": {L + 1: round(n * mix.stretch)},
+        "stretch": {L + 1: round(n * mix.stretch)} if top is None or L < top else {},
         "replay": apportion(round(n * mix.replay), replay_weights(config, st)),
-        "uniform": _spread(round(n * mix.uniform), list(range(1, L + config.policy.lookahead + 1))),
+        "uniform": _spread(round(n * mix.uniform), list(range(1, window + 1))),
     }
     used = sum(sum(c.values()) for c in counts.values())
     counts["current"] = {L: max(0, n - used)}
@@ -110,12 +123,14 @@ def plan_tier(config: Any, state: dict[str, SkillState], tier: int) -> TierPlan:
     per_skill = apportion(config.tier.train_items_per_skill * len(state), shares)
     entries: list[PlanEntry] = []
     for skill, st in state.items():
-        counts = skill_mix(config, st, per_skill.get(skill, 0))
+        top = top_level(config, skill)
+        counts = skill_mix(config, st, per_skill.get(skill, 0), top)
         for role in ("current", "stretch", "replay", "uniform"):
             for level, count in sorted(counts[role].items()):
                 if count > 0:
                     entries.append(PlanEntry(skill, level, "train", count, role))  # type: ignore[arg-type]
-        entries += probe_entries(skill, st.level, config.tier.eval_items_per_level)
+        probes = probe_entries(skill, st.level, config.tier.eval_items_per_level)
+        entries += [e for e in probes if top is None or e.level <= top]
     return TierPlan(tier=tier, seed=config.seed, entries=tuple(entries))
 
 
@@ -166,11 +181,13 @@ def decide(
         L = st.level
         probes = {lv: p for lv, p in seen_now.get(skill, {}).items() if lv in (L - 1, L, L + 1)}
         nxt, action, rule = _step(pol, st, probes)
-        top = REGISTRY[skill].max_level if skill in REGISTRY else None
-        if top is not None and nxt.level > top:  # no promotion past the highest level the skill serves
+        top = top_level(config, skill)
+        if top is not None and nxt.level > top:  # no promotion past the target or the highest level served
             nxt = replace(nxt, level=top)
             if st.level >= top:
-                action, rule = "hold", f"level {top} is the highest {skill} serves"
+                target = next((s.target_level for s in config.skills if s.name == skill), None)
+                what = "its target level" if target == top else f"the highest {skill} serves"
+                action, rule = "hold", f"level {top} is {what}"
         seen = dict(st.seen) | {lv: p[0] for lv, p in probes.items()}
         score, progress = st.score, st.progress
         if L in probes:

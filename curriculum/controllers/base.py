@@ -11,14 +11,19 @@ Every way of choosing what to train on next is one object with four duties:
 A controller never touches the catalogue or the learner: curriculum.steps reads what it needs, hands it over
 and stores what it returns, so a Prefect run, `curriculum benchmark` and a trainer adapter drive the same
 objects through the same steps. `Schedule` is the shared shape of the fixed schedules (uniform, hardest,
-ladder, combined): their levels depend on the tier alone.
+ladder, combined): their levels depend on the tier alone. `LevelSampler` is the shape of the strategies that
+weigh every level 1..target by its probes (learnability, filtering, progress).
+
+Strategies that know each skill's target share a tier's training items across skills in proportion to their
+levels (`by_levels`), unless their own rule shares them otherwise: every (skill, level) the benchmark tests
+then weighs the same, so uniform samples exactly the distribution it is tested on.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import polars as pl
 
@@ -81,6 +86,12 @@ def apportion(total: int, weights: Mapping[Any, float]) -> dict[Any, int]:
     return out
 
 
+def by_levels(config: Any, targets: Mapping[str, int]) -> dict[str, int]:
+    """A tier's training items (`tier.train_items_per_skill` per skill on average) shared across skills in
+    proportion to their levels 1..target: a skill with 6 levels to learn gets twice the items of one with 3."""
+    return apportion(config.tier.train_items_per_skill * len(targets), dict(targets))
+
+
 def probes_by_skill(scored: pl.DataFrame) -> dict[str, Probes]:
     """Per skill and level: (held-out accuracy, n) of a tier's scored probes."""
     table = (
@@ -107,8 +118,8 @@ def probe_entries(skill: str, level: int, count: int) -> list[PlanEntry]:
 class Schedule(Controller):
     """A fixed schedule: which levels a tier trains on depends on the tier alone, never on the probes.
 
-    Each skill gets `tier.train_items_per_skill` training items split by `mix` (role -> level -> weight)
-    and probes at L-1..L+1 around `level`; the decisions record the probes and the schedule's next level.
+    Each skill gets its share of the tier's training items (`by_levels`) split by `mix` (role -> level ->
+    weight) and probes at L-1..L+1 around `level`; the decisions record the probes and the schedule's next level.
     Every skill needs a `target_level`: the top of what the schedule covers.
     """
 
@@ -132,10 +143,10 @@ class Schedule(Controller):
 
     def plan(self, config: Any, state: Mapping[str, Any], tier: int) -> tuple[PlanEntry, ...]:
         entries: list[PlanEntry] = []
-        n = config.tier.train_items_per_skill
+        shares = by_levels(config, state)
         for skill, target in state.items():
             mix = self.mix(config, target, tier)
-            per_role = apportion(n, {role: sum(w.values()) for role, w in mix.items()})
+            per_role = apportion(shares[skill], {role: sum(w.values()) for role, w in mix.items()})
             for role, weights in mix.items():
                 for level, count in sorted(apportion(per_role.get(role, 0), weights).items()):
                     if count > 0:
@@ -188,71 +199,110 @@ def ladder_level(config: Any, target: int, tier: int) -> int:
     return min(target, 1 + (tier - 1) // every)
 
 
+class Cell(NamedTuple):
+    """What a level sampler knows of one level of a skill."""
+
+    recent: float | None = None  # held-out accuracy: an exponential average of its probes (None: never probed)
+    progress: float | None = None  # learning progress: an exponential average of the size of each change of
+    # `recent` (TSCL's absolute learning progress; None until it has changed once)
+
+
+Cells = dict[int, Cell]  # level -> Cell
+
+
 class LevelSampler(Controller):
     """A sampler over levels 1..target of each skill, reading its probes: every tier probes every level, keeps
-    each level's recent held-out accuracy (an exponential average of its probes, `SMOOTHING` on the latest) and
-    shares a skill's training items over the levels by `weights`. The published baselines (learnability
-    sampling, online difficulty filtering) have this shape. Every skill needs a `target_level`.
+    each level's recent held-out accuracy and learning progress (exponential averages, `SMOOTHING` on the
+    latest) and shares the tier's training items over the levels by `weights`. The published baselines
+    (learnability sampling, online difficulty filtering) and learning-progress sampling have this shape.
+    Every skill needs a `target_level`.
+
+    With `GLOBAL` False each skill gets its share by level count (`by_levels`), split over its levels by their
+    weights; with `GLOBAL` True the weights of every level of every skill compete for the whole tier.
     """
 
     SMOOTHING: ClassVar[float] = 0.5
+    GLOBAL: ClassVar[bool] = False
 
-    def weights(self, recent: dict[int, float | None]) -> tuple[dict[int, float], str]:
-        """Training weight per level from its recent accuracy (None: never probed), and a few words on why."""
+    def weights(self, cells: Cells) -> tuple[dict[int, float], str]:
+        """Training weight per level of one skill from what is known of it, and a few words on why."""
         raise NotImplementedError
 
     check = Schedule.check
 
-    def focus(self, recent: dict[int, float | None]) -> int:
+    def focus(self, cells: Cells) -> int:
         """The level with the largest training weight (the lowest of equals): the sampler's level of a skill."""
-        weights, _ = self.weights(recent)
+        weights, _ = self.weights(cells)
         return max(sorted(weights), key=lambda lv: weights[lv]) if weights else 1
 
-    def state(self, config: Any, latest: pl.DataFrame) -> dict[str, dict[int, float | None]]:
-        state: dict[str, dict[int, float | None]] = {
-            s.name: {lv: None for lv in range(1, s.target_level + 1)} for s in config.skills
-        }
+    def allocation(self, config: Any, state: Mapping[str, Cells]) -> dict[str, dict[int, int]]:
+        """Training items per skill and level for a tier."""
+        weights = {skill: self.weights(cells)[0] for skill, cells in state.items()}
+        if self.GLOBAL:
+            total = config.tier.train_items_per_skill * len(state)
+            flat = apportion(total, {(s, lv): w for s, ws in weights.items() for lv, w in ws.items()})
+            return {s: {lv: flat.get((s, lv), 0) for lv in ws} for s, ws in weights.items()}
+        shares = by_levels(config, {skill: len(cells) for skill, cells in state.items()})
+        return {s: apportion(shares[s], ws) for s, ws in weights.items()}
+
+    def state(self, config: Any, latest: pl.DataFrame) -> dict[str, Cells]:
+        state: dict[str, Cells] = {s.name: {lv: Cell() for lv in range(1, s.target_level + 1)} for s in config.skills}
         for row in latest.iter_rows(named=True):
             if row["skill"] in state:
-                for lv, acc in json.loads(row["evidence"]).get("recent", {}).items():
+                evidence = json.loads(row["evidence"])
+                progress = evidence.get("progress", {})
+                for lv, acc in evidence.get("recent", {}).items():
                     if int(lv) in state[row["skill"]]:
-                        state[row["skill"]][int(lv)] = acc
+                        state[row["skill"]][int(lv)] = Cell(acc, progress.get(lv))
         return state
 
     def plan(self, config: Any, state: Mapping[str, Any], tier: int) -> tuple[PlanEntry, ...]:
         entries: list[PlanEntry] = []
-        for skill, recent in state.items():
-            weights, _ = self.weights(recent)
-            for level, count in sorted(apportion(config.tier.train_items_per_skill, weights).items()):
+        for skill, counts in self.allocation(config, state).items():
+            for level, count in sorted(counts.items()):
                 if count > 0:
                     entries.append(PlanEntry(skill, level, "train", count, "uniform"))
-            entries += [PlanEntry(skill, lv, "eval", config.tier.eval_items_per_level, "probe") for lv in recent]
+            entries += [PlanEntry(skill, lv, "eval", config.tier.eval_items_per_level, "probe") for lv in state[skill]]
         return tuple(entries)
+
+    def update(self, cell: Cell, accuracy: float) -> Cell:
+        """A level's cell after a probe at `accuracy`."""
+        if cell.recent is None:
+            return Cell(accuracy, None)
+        recent = self.SMOOTHING * accuracy + (1 - self.SMOOTHING) * cell.recent
+        change = abs(recent - cell.recent)
+        progress = change if cell.progress is None else self.SMOOTHING * change + (1 - self.SMOOTHING) * cell.progress
+        return Cell(recent, progress)
 
     def decide(
         self, config: Any, state: Mapping[str, Any], scored: pl.DataFrame, tier: int
     ) -> tuple[dict[str, Any], pl.DataFrame]:
-        probes, rows, after = probes_by_skill(scored), [], {}
-        for skill, recent in state.items():
-            seen = probes.get(skill, {})
-            new = {
-                lv: (seen[lv][0] if old is None else self.SMOOTHING * seen[lv][0] + (1 - self.SMOOTHING) * old)
-                if lv in seen
-                else old
-                for lv, old in recent.items()
+        probes = probes_by_skill(scored)
+        after = {
+            skill: {
+                lv: self.update(c, probes[skill][lv][0]) if lv in probes.get(skill, {}) else c
+                for lv, c in cells.items()
             }
-            after[skill] = new
+            for skill, cells in state.items()
+        }
+        planned = self.allocation(config, after)
+        total = sum(sum(c.values()) for c in planned.values()) or 1
+        rows = []
+        for skill, cells in state.items():
+            seen, new = probes.get(skill, {}), after[skill]
             weights, why = self.weights(new)
-            share = apportion(100, weights)
             evidence = {
                 "accuracy_by_level": {str(lv): p[0] for lv, p in seen.items()},
                 "n_by_level": {str(lv): p[1] for lv, p in seen.items()},
-                "recent": {str(lv): a for lv, a in new.items()},
+                "recent": {str(lv): c.recent for lv, c in new.items()},
+                "progress": {str(lv): c.progress for lv, c in new.items()},
                 "weights": {str(lv): w for lv, w in weights.items()},
-                "target_level": len(recent),
+                "items": {str(lv): n for lv, n in planned[skill].items()},
+                "target_level": len(new),
             }
-            before, focus = self.focus(recent), self.focus(new)
-            where = ", ".join(f"L{lv} {c}%" for lv, c in sorted(share.items()) if c > 0)
+            before, focus = self.focus(cells), self.focus(new)
+            items = sum(planned[skill].values())
+            where = ", ".join(f"L{lv} {n}" for lv, n in sorted(planned[skill].items()) if n > 0) or "nothing"
             rows.append(
                 {
                     "skill": skill,
@@ -263,7 +313,8 @@ class LevelSampler(Controller):
                     "accuracy": seen.get(before, (None, 0))[0],
                     "n_eval": seen.get(before, (None, 0))[1],
                     "evidence": json.dumps(evidence),
-                    "reason": f"{skill}: held-out accuracy {shown(seen)}; {why}; the next tier trains {where}.",
+                    "reason": f"{skill}: held-out accuracy {shown(seen)}; {why}; the next tier trains {where} "
+                    f"({items / total:.0%} of its items).",
                 }
             )
         return after, pl.DataFrame(rows, schema=DECISION_SCHEMA)

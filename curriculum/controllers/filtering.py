@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from curriculum.controllers import register
-from curriculum.controllers.base import LevelSampler
+from curriculum.controllers.base import Cells, LevelSampler
 
 
 class Filtering(LevelSampler):
@@ -18,7 +18,8 @@ class Filtering(LevelSampler):
     description = "levels 1..target whose recent held-out accuracy lies in (0.1, 0.9), equally"
     BAND: ClassVar[tuple[float, float]] = (0.1, 0.9)
 
-    def weights(self, recent: dict[int, float | None]) -> tuple[dict[int, float], str]:
+    def weights(self, cells: Cells) -> tuple[dict[int, float], str]:
+        recent = {lv: c.recent for lv, c in cells.items()}
         low, high = self.BAND
         inside = [lv for lv, a in recent.items() if a is None or low < a < high]
         if inside:
