@@ -293,3 +293,13 @@ def test_a_target_level_caps_what_adaptive_trains_probes_and_reaches(tmp_path):
     new, rows = decide(cfg, new, both({3: 1.0, 4: 1.0}, {1: 0.5}))
     row = rows.filter(pl.col("skill") == "addition").row(0, named=True)
     assert new["addition"].level == 4 and row["action"] == "hold" and row["rule"] == "level 4 is its target level"
+
+
+def test_a_passed_harder_level_promotes_a_level_just_short_of_the_bar(tmp_path):
+    """Levels are ordered: L+1 at the bar says L is passed, though L's own probe fell short (one level up, not two)."""
+    cfg = config(tmp_path)
+    state = {"addition": SkillState(1), "boolean_eval": SkillState(1)}
+    new, rows = decide(cfg, state, both({1: 0.8, 2: 0.9}, {1: 0.8, 2: 0.8}))
+    assert new["addition"].level == 2 and new["boolean_eval"].level == 1
+    row = rows.filter(pl.col("skill") == "addition").row(0, named=True)
+    assert row["action"] == "promote" and "at L+1" in row["rule"] and "harder level" in row["rule"]

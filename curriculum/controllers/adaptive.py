@@ -2,7 +2,7 @@
 
 Per skill it keeps a level L (open-ended). Each tier probes fresh held-out items at L-1, L and
 L+1, and moves L with hysteresis: promote after `probes_to_promote` probes in a row at >= promote_at
-(two levels when L+1 passes too), demote after `probes_to_demote` in a row below demote_below, then
+at L or at the harder L+1 (two levels when both pass), demote after `probes_to_demote` in a row below demote_below, then
 hold for `cooldown` tiers. Training items are shared across skills by absolute learning progress
 (TSCL: the smoothed size of the latest change in a skill's score, less what probe noise explains),
 each skill keeping a floor; within a
@@ -152,16 +152,21 @@ def _step(pol: Any, st: SkillState, probes: dict[int, tuple[float, int]]) -> tup
     L = st.level
     if L not in probes:
         return replace(st, wait=max(0, st.wait - 1)), "hold", "no-probe"
-    a = probes[L][0]
-    above = st.above + 1 if a >= pol.promote_at else 0
+    a, harder = probes[L][0], probes.get(L + 1, (0.0, 0))[0]
+    # levels are ordered: L+1 passing says L is passed too, even where L's own probe fell just short
+    passed = a >= pol.promote_at or harder >= pol.promote_at
+    above = st.above + 1 if passed else 0
     below = st.below + 1 if a < pol.demote_below else 0
     held = replace(st, above=above, below=below, wait=max(0, st.wait - 1))
     if st.wait > 0 and (above >= pol.probes_to_promote or (below >= pol.probes_to_demote and L > 1)):
         return held, "hold", f"cooldown ({st.wait} tier(s) left after the last change)"
     if above >= pol.probes_to_promote:
-        step = 2 if probes.get(L + 1, (0.0, 0))[0] >= pol.promote_at else 1
-        rule = f"accuracy >= {pol.promote_at:g} for {above} probe(s)" + (" and at L+1" if step == 2 else "")
-        return SkillState(L + step, wait=pol.cooldown), "promote", rule
+        both = a >= pol.promote_at and harder >= pol.promote_at
+        if a >= pol.promote_at:
+            rule = f"accuracy >= {pol.promote_at:g} for {above} probe(s)" + (" and at L+1" if both else "")
+        else:
+            rule = f"accuracy >= {pol.promote_at:g} at L+1 for {above} probe(s), the harder level"
+        return SkillState(L + (2 if both else 1), wait=pol.cooldown), "promote", rule
     if below >= pol.probes_to_demote and L > 1:
         return SkillState(L - 1, wait=pol.cooldown), "demote", f"accuracy < {pol.demote_below:g} for {below} probe(s)"
     return held, "hold", "streak-building" if above or below else "within-band"
