@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import logging
 import signal
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +48,27 @@ def server_log() -> Path:
     return home / "temporary-server.log"
 
 
+def heavy_modules(config: RunConfig) -> list[str]:
+    """The modules a run's first tier imports that take seconds (more on a fresh install, which compiles them):
+    Great Expectations for the gate, the learner's implementation (torch)."""
+    from curriculum.learners import LEARNERS
+
+    return ["great_expectations", LEARNERS[config.learner.kind].implementation.split(":")[0]]
+
+
+def import_all(modules: list[str]) -> None:
+    """Import each module; one that fails is left for the run to import and report where it needs it."""
+    for module in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+
 @contextlib.contextmanager
-def temporary_api() -> Iterator[str | None]:
-    """A Prefect server of the run's own for the block (None when an API is configured already)."""
+def temporary_api(meanwhile: Callable[[], None] | None = None) -> Iterator[str | None]:
+    """A Prefect server of the run's own for the block (None when an API is configured already).
+
+    `meanwhile` runs in a thread while the server starts in its child process (the server takes one core for
+    10-20 s, the run would otherwise wait on it with the other idle); the block begins when both are done."""
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -80,10 +100,13 @@ def temporary_api() -> Iterator[str | None]:
                 subprocess.Popen = real  # type: ignore[misc]
 
     server = Server()
+    side = threading.Thread(target=meanwhile or (lambda: None), name="while-the-server-starts", daemon=True)
+    side.start()
     try:
         server.start(timeout=120)  # a busy machine may take a while; stopped at exit, after the log and event
     except RuntimeError as err:
         raise RuntimeError(f"{err} (the server's own output: {log_path})") from None
+    side.join()  # not on the way out of a failed or interrupted start: the thread dies with the process
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):  # workers have sent what they hold
         yield server.api_url
 
@@ -133,5 +156,10 @@ def launch(config: RunConfig, run_id: str, resume: bool = False) -> str:
     ]
     for handler in handlers:
         handler.addFilter(quiet)
-    with stop_on_signals(), temporary_api(), temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    preload = heavy_modules(config)
+    with (
+        stop_on_signals(),
+        temporary_api(lambda: import_all(preload)),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         return curriculum_run(config, run_id=run_id, resume=resume)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
+from curriculum.learners import LEARNERS
 from curriculum.store import Store
 from tests.conftest import tiny_config_dict
 from tests.test_cli import ROOT
@@ -145,3 +147,15 @@ def test_a_hangup_ignored_by_nohup_stays_ignored():
         assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+@pytest.mark.parametrize("kind", list(LEARNERS))
+def test_what_a_run_imports_while_its_server_starts_names_real_modules(kind):
+    import importlib.util
+
+    from flows.launch import heavy_modules
+
+    config = SimpleNamespace(learner=SimpleNamespace(kind=kind))
+    modules = heavy_modules(config)
+    assert "great_expectations" in modules and len(modules) == 2
+    assert all(importlib.util.find_spec(m) is not None for m in modules), modules
