@@ -19,6 +19,7 @@ PIP_INSTALL := $(BIN)/pip install -q --no-compile
 # Where uv cannot be installed, pip does the work.
 FIND_LINKS = $(sort $(PIP_FIND_LINKS) $(shell $(BIN)/pip config get global.find-links 2>/dev/null))
 UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python $(foreach d,$(FIND_LINKS),--find-links $(d))
+WITH_EXTRAS := -e '.[test,dask,trl]'
 install_with = if [ -x $(BIN)/uv ] || $(BIN)/pip install -q uv >/dev/null 2>&1; \
 	then $(UV_INSTALL) $(1); else $(PIP_INSTALL) $(1); fi
 
@@ -28,7 +29,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(call install_with,-e '.[test,dask,trl]')
+	$(call install_with,$(WITH_EXTRAS))
 	@touch $@ $(RUN_STAMP)
 
 # what a run on the built-in learner needs, and nothing more (a fresh `make run` skips the test and trainer extras)
