@@ -61,9 +61,14 @@ def state_from_decisions(config: Any, latest: pl.DataFrame) -> dict[str, SkillSt
     return state
 
 
+def target_level(config: Any, skill: str) -> int | None:
+    """The skill's `target_level` in the run config (None: not given)."""
+    return next((s.target_level for s in config.skills if s.name == skill), None)
+
+
 def top_level(config: Any, skill: str) -> int | None:
     """The highest level a skill may reach: its target level, or the highest it serves (None: no top)."""
-    target = next((s.target_level for s in config.skills if s.name == skill), None)
+    target = target_level(config, skill)
     served = REGISTRY[skill].max_level if skill in REGISTRY else None
     tops = [t for t in (target, served) if t is not None]
     return min(tops) if tops else None
@@ -190,8 +195,7 @@ def decide(
         if top is not None and nxt.level > top:  # no promotion past the target or the highest level served
             nxt = replace(nxt, level=top)
             if st.level >= top:
-                target = next((s.target_level for s in config.skills if s.name == skill), None)
-                what = "its target level" if target == top else f"the highest {skill} serves"
+                what = "its target level" if target_level(config, skill) == top else f"the highest {skill} serves"
                 action, rule = "hold", f"level {top} is {what}"
         seen = dict(st.seen) | {lv: p[0] for lv, p in probes.items()}
         score, progress = st.score, st.progress
